@@ -1,0 +1,40 @@
+"""The core domain's tables. Importing this package registers them all on ``Base.metadata``."""
+
+from imm_graph.models.assessment import OutcomeAssessment
+from imm_graph.models.events import DomainEventRecord, EventDelivery, EventDeliveryStatus
+from imm_graph.models.hub import Hub, hub_cohorts, hub_partners
+from imm_graph.models.organisation import Organisation
+from imm_graph.models.outbox import DeliveryAttempt, DeliveryStatus, OutboxDelivery
+from imm_graph.models.participant import Enrolment, Participant, participant_cohorts
+from imm_graph.models.programme import Programme, Project, project_cohorts, project_partners
+from imm_graph.models.reference import ClinicalCohort, StakeholderKind
+from imm_graph.models.session import ATTENDANCE_COLUMNS, Session
+from imm_graph.models.stakeholder import Stakeholder
+from imm_graph.models.training import TrainingDelivery
+
+__all__ = [
+    "ATTENDANCE_COLUMNS",
+    "ClinicalCohort",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "DomainEventRecord",
+    "Enrolment",
+    "EventDelivery",
+    "EventDeliveryStatus",
+    "Hub",
+    "Organisation",
+    "OutboxDelivery",
+    "OutcomeAssessment",
+    "Participant",
+    "Programme",
+    "Project",
+    "Session",
+    "Stakeholder",
+    "StakeholderKind",
+    "TrainingDelivery",
+    "hub_cohorts",
+    "hub_partners",
+    "participant_cohorts",
+    "project_cohorts",
+    "project_partners",
+]

@@ -1,0 +1,58 @@
+"""Participants: pseudonymous by default, enrolled in hubs or projects, linked to cohorts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from imm_graph.db import Base, TimestampMixin
+from imm_graph.models._types import enum_column_type
+from imm_graph.reference import AgeBand, Generation
+
+
+class Participant(TimestampMixin, Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A pseudonymous reference ("P-000123"): what staff and partners use instead of a name.
+    ref: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    age_band: Mapped[AgeBand | None] = mapped_column(enum_column_type(AgeBand, "age_band"))
+    generation: Mapped[Generation] = mapped_column(
+        enum_column_type(Generation, "generation"), index=True
+    )
+
+
+participant_cohorts = sa.Table(
+    "participant_cohorts",
+    Base.metadata,
+    sa.Column(
+        "participant_id", sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "cohort_code", sa.ForeignKey("clinical_cohorts.code", ondelete="RESTRICT"),
+        primary_key=True, index=True,
+    ),
+)
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        sa.CheckConstraint("(hub_id IS NULL) <> (project_id IS NULL)", name="one_parent"),
+        sa.CheckConstraint("left_on IS NULL OR left_on >= enrolled_on", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    hub_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("hubs.id", ondelete="RESTRICT"), index=True
+    )
+    project_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="RESTRICT"), index=True
+    )
+    enrolled_on: Mapped[dt.date] = mapped_column(sa.Date)
+    left_on: Mapped[dt.date | None] = mapped_column(sa.Date)

@@ -1,0 +1,1 @@
+"""The GraphQL schema: types, queries, mutations, loaders, pagination and the HTTP endpoint."""

@@ -1,0 +1,69 @@
+"""Building the schema: the core's Query and Mutation plus plug-ins' contributions, once.
+
+Security limits and caches are schema extensions, configured from settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from imm_graph.config import Settings
+from imm_graph.errors import ValidationError
+from imm_graph.schema import types as core_types
+from imm_graph.schema.mutations import Mutation
+from imm_graph.schema.queries import Query
+
+
+def _client_error(error: GraphQLError) -> bool:
+    """Errors a client can act on stay visible when internal errors are masked."""
+    original = error.original_error
+    return original is None or isinstance(original, ValidationError | PermissionError) or bool(
+        error.extensions and error.extensions.get("code")
+    )
+
+
+def extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
+    out: list[Any] = [
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+    ]
+    if settings.errors_masked:
+        out.append(MaskErrors(should_mask_error=lambda e: not _client_error(e)))
+    return out
+
+
+def build_schema(
+    settings: Settings,
+    queries: Sequence[type] = (),
+    mutations: Sequence[type] = (),
+    types: Sequence[type] = (),
+) -> strawberry.Schema:
+    query = merge_types("Query", (Query, *queries)) if queries else Query
+    mutation = merge_types("Mutation", (Mutation, *mutations)) if mutations else Mutation
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        types=[*core_types.NODE_CLASSES, *types],
+        extensions=extensions(settings),
+    )
+
+
+def schema_sdl(settings: Settings) -> str:
+    return build_schema(settings).as_str() + "\n"

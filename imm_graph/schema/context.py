@@ -1,0 +1,63 @@
+"""Per-request state: one read connection, the request's DataLoaders, the caller.
+
+DataLoaders live here and nowhere else: a loader shared between requests would serve one
+caller's rows to another and skip the checks made while loading them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from strawberry.dataloader import DataLoader
+
+from imm_graph.config import Settings
+from imm_graph.db import Database
+
+
+@dataclass
+class Context:
+    db: Database
+    settings: Settings
+    request: Request | None = None
+    principal: Any = None
+    _connection: AsyncConnection | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def fetch(self, statement: sa.Executable) -> list[Any]:
+        """Run a read on the request's connection.
+
+        Resolvers run concurrently but a connection runs one statement at a time, so reads
+        queue on a lock; each read commits at once so that a later read sees the request's
+        own mutations (SQLite would otherwise keep the first read's snapshot).
+        """
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self.db.engine.connect()
+            result = await self._connection.execute(statement)
+            rows = list(result)
+            await self._connection.commit()
+            return rows
+
+    def loader(self, key: Hashable, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+        found = self._loaders.get(key)
+        if found is None:
+            found = self._loaders[key] = factory()
+        return found
+
+    def forget_loaded(self) -> None:
+        """After a write, later reads in the same request must not come from the cache."""
+        for loader in self._loaders.values():
+            loader.clear_all()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None

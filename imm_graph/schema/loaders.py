@@ -1,0 +1,86 @@
+"""Batched reads: one SQL statement per relation and query level, whatever the number of rows.
+
+Every list or object field below the root resolves through one of these loaders.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from strawberry.dataloader import DataLoader
+
+from imm_graph.schema.context import Context
+from imm_graph.schema.pagination import (
+    Order,
+    Page,
+    PageArgs,
+    nested_page_query,
+    page_from_rows,
+)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A list below a parent: which rows, keyed by which parent column, in which order."""
+
+    name: str
+    select: Callable[[], sa.Select[Any]]
+    parent: sa.ColumnElement[Any]
+    order: Order
+
+
+def by_key(ctx: Context, table: sa.Table, column: str = "id") -> DataLoader[Any, Any]:
+    """Rows of ``table`` by a unique column; a missing row loads as None."""
+
+    async def load(keys: Sequence[Any]) -> list[Any]:
+        col = table.c[column]
+        rows = await ctx.fetch(sa.select(table).where(col.in_(set(keys))))
+        found = {row._mapping[column]: row for row in rows}
+        return [found.get(key) for key in keys]
+
+    return ctx.loader(("by_key", table.name, column), lambda: DataLoader(load_fn=load))
+
+
+def pages(ctx: Context, relation: Relation, args: PageArgs) -> DataLoader[Any, Page]:
+    """One page of ``relation`` for every parent asked for in this tick, in one statement."""
+
+    async def load(parent_ids: Sequence[Any]) -> list[Page]:
+        query = nested_page_query(
+            relation.select(), relation.parent, list(set(parent_ids)), relation.order, args
+        )
+        grouped: dict[Any, list[Any]] = defaultdict(list)
+        for row in await ctx.fetch(query):
+            grouped[row._mapping["parent_key_"]].append(row)
+        return [page_from_rows(grouped.get(pid, []), args) for pid in parent_ids]
+
+    return ctx.loader(("pages", relation.name, args), lambda: DataLoader(load_fn=load))
+
+
+def counts(ctx: Context, relation: Relation) -> DataLoader[Any, int]:
+    async def load(parent_ids: Sequence[Any]) -> list[int]:
+        inner = relation.select().where(relation.parent.in_(set(parent_ids)))
+        inner = inner.add_columns(relation.parent.label("parent_key_")).subquery()
+        query = sa.select(inner.c.parent_key_, sa.func.count()).group_by(inner.c.parent_key_)
+        found = {row[0]: row[1] for row in await ctx.fetch(query)}
+        return [found.get(pid, 0) for pid in parent_ids]
+
+    return ctx.loader(("counts", relation.name), lambda: DataLoader(load_fn=load))
+
+
+def grouped(
+    ctx: Context, name: str, select: Callable[[], sa.Select[Any]], parent: sa.ColumnElement[Any]
+) -> DataLoader[Any, list[Any]]:
+    """All rows of a small, bounded list per parent (e.g. a hub's cohorts), in one statement."""
+
+    async def load(parent_ids: Sequence[Any]) -> list[list[Any]]:
+        query = select().add_columns(parent.label("parent_key_")).where(parent.in_(set(parent_ids)))
+        found: dict[Any, list[Any]] = defaultdict(list)
+        for row in await ctx.fetch(query):
+            found[row._mapping["parent_key_"]].append(row)
+        return [found.get(pid, []) for pid in parent_ids]
+
+    return ctx.loader(("grouped", name), lambda: DataLoader(load_fn=load))

@@ -1,0 +1,231 @@
+"""Every write to the core goes through here: validate, check references, write, emit events.
+
+Callers own the transaction (``async with db.transaction() as session``): a write either lands
+whole with its links and events or, on any error, not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from imm_graph import models as m
+from imm_graph.errors import FieldError, ValidationError
+from imm_graph.scoring import score
+from imm_graph.services import inputs
+from imm_graph.services.errors import camel, from_integrity, from_pydantic
+
+
+@dataclass(frozen=True)
+class Link:
+    """A many-to-many set given as a list of ids or codes in the input."""
+
+    table: sa.Table
+    own_column: str
+    other_column: str
+    target: Any  # the model whose key the values must match
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    model: type[Any]
+    input: type[inputs.Input]
+    references: Mapping[str, Any] = field(default_factory=dict)  # input field -> model
+    unique: tuple[str, ...] = ()
+    links: Mapping[str, Link] = field(default_factory=dict)
+    derive: Callable[[inputs.Input], dict[str, Any]] | None = None
+    event: str | None = None
+
+
+def _scored(data: inputs.Input) -> dict[str, Any]:
+    assert isinstance(data, inputs.AssessmentInput)
+    result = score(data.measure, list(data.items))
+    return {"items": list(data.items), "raw_score": result.raw, "score": result.score}
+
+
+SPECS: dict[str, EntitySpec] = {
+    "organisation": EntitySpec(
+        m.Organisation, inputs.OrganisationInput, unique=("ods_code",),
+        event="organisation.saved",
+    ),
+    "programme": EntitySpec(
+        m.Programme, inputs.ProgrammeInput, unique=("code",), event="programme.saved"
+    ),
+    "project": EntitySpec(
+        m.Project,
+        inputs.ProjectInput,
+        references={"programme_id": m.Programme, "lead_organisation_id": m.Organisation},
+        unique=("code",),
+        links={
+            "partner_ids": Link(m.project_partners, "project_id", "organisation_id", m.Organisation),
+            "cohort_codes": Link(m.project_cohorts, "project_id", "cohort_code", m.ClinicalCohort),
+        },
+        event="project.saved",
+    ),
+    "hub": EntitySpec(
+        m.Hub,
+        inputs.HubInput,
+        references={"host_organisation_id": m.Organisation, "programme_id": m.Programme},
+        unique=("code",),
+        links={
+            "partner_ids": Link(m.hub_partners, "hub_id", "organisation_id", m.Organisation),
+            "cohort_codes": Link(m.hub_cohorts, "hub_id", "cohort_code", m.ClinicalCohort),
+        },
+        event="hub.saved",
+    ),
+    "session": EntitySpec(
+        m.Session,
+        inputs.SessionInput,
+        references={"hub_id": m.Hub, "project_id": m.Project},
+        event="session.recorded",
+    ),
+    "stakeholder": EntitySpec(
+        m.Stakeholder,
+        inputs.StakeholderInput,
+        references={"kind_code": m.StakeholderKind, "organisation_id": m.Organisation},
+        event="stakeholder.saved",
+    ),
+    "participant": EntitySpec(
+        m.Participant,
+        inputs.ParticipantInput,
+        unique=("ref",),
+        links={
+            "cohort_codes": Link(
+                m.participant_cohorts, "participant_id", "cohort_code", m.ClinicalCohort
+            ),
+        },
+        event="participant.saved",
+    ),
+    "enrolment": EntitySpec(
+        m.Enrolment,
+        inputs.EnrolmentInput,
+        references={"participant_id": m.Participant, "hub_id": m.Hub, "project_id": m.Project},
+        event="enrolment.saved",
+    ),
+    "assessment": EntitySpec(
+        m.OutcomeAssessment,
+        inputs.AssessmentInput,
+        references={"participant_id": m.Participant, "hub_id": m.Hub, "project_id": m.Project},
+        derive=_scored,
+        event="assessment.recorded",
+    ),
+    "training": EntitySpec(
+        m.TrainingDelivery,
+        inputs.TrainingInput,
+        references={"programme_id": m.Programme, "organisation_id": m.Organisation},
+        event="training.recorded",
+    ),
+}
+
+def parse(kind: str, raw: Mapping[str, Any]) -> inputs.Input:
+    try:
+        return SPECS[kind].input.model_validate(dict(raw))
+    except pydantic.ValidationError as exc:
+        raise from_pydantic(exc) from None
+
+
+async def create(session: AsyncSession, kind: str, raw: Mapping[str, Any]) -> Any:
+    spec = SPECS[kind]
+    data = parse(kind, raw)
+    return await _save(session, spec, data, row=None)
+
+
+async def update(session: AsyncSession, kind: str, id: int, patch: Mapping[str, Any]) -> Any:
+    """Apply a partial change, then validate the whole resulting record, not just the patch."""
+    spec = SPECS[kind]
+    row = await session.get(spec.model, id)
+    if row is None:
+        raise ValidationError.single("id", "not_found", f"no {kind} with id {id}")
+    current = {name: getattr(row, name) for name in spec.input.model_fields if hasattr(row, name)}
+    for name, link in spec.links.items():
+        current[name] = tuple(
+            await session.scalars(
+                sa.select(link.table.c[link.other_column]).where(
+                    link.table.c[link.own_column] == id
+                )
+            )
+        )
+    data = parse(kind, {**current, **patch})
+    return await _save(session, spec, data, row=row)
+
+
+async def _save(
+    session: AsyncSession, spec: EntitySpec, data: inputs.Input, row: Any | None
+) -> Any:
+    await _check_references(session, spec, data)
+    await _check_unique(session, spec, data, row)
+    values = data.model_dump(exclude=set(spec.links))
+    if spec.derive:
+        values.update(spec.derive(data))
+    try:
+        # A savepoint: a refused row rolls back alone, leaving the caller's transaction usable.
+        async with session.begin_nested():
+            if row is None:
+                row = spec.model(**values)
+                session.add(row)
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+            await session.flush()
+            for name, link in spec.links.items():
+                await _replace_links(session, link, row.id, getattr(data, name))
+    except IntegrityError as exc:
+        raise from_integrity(exc) from None
+    sink = session.info.get("event_sink")
+    if spec.event and sink is not None:
+        # Inside the writer's transaction: the event lands with the change or not at all.
+        await sink(session, spec.event, row)
+    return row
+
+
+async def _check_references(session: AsyncSession, spec: EntitySpec, data: inputs.Input) -> None:
+    errors: list[FieldError] = []
+    for name, target in spec.references.items():
+        value = getattr(data, name)
+        if value is not None and await session.get(target, value) is None:
+            errors.append(_missing(name, value))
+    for name, link in spec.links.items():
+        wanted = set(getattr(data, name))
+        if not wanted:
+            continue
+        key = sa.inspect(link.target).primary_key[0]
+        found = set(await session.scalars(sa.select(key).where(key.in_(wanted))))
+        errors.extend(_missing(name, value) for value in sorted(wanted - found, key=str))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _missing(name: str, value: Any) -> FieldError:
+    return FieldError("not_found", camel(name), f"{camel(name)}: no record with key {value!r}")
+
+
+async def _check_unique(
+    session: AsyncSession, spec: EntitySpec, data: inputs.Input, row: Any | None
+) -> None:
+    for name in spec.unique:
+        value = getattr(data, name)
+        if value is None:
+            continue
+        column = getattr(spec.model, name)
+        query = sa.select(spec.model.id).where(column == value)
+        if row is not None:
+            query = query.where(spec.model.id != row.id)
+        if await session.scalar(query) is not None:
+            raise ValidationError.single(
+                camel(name), "duplicate", f"{camel(name)} {value!r} is already taken"
+            )
+
+
+async def _replace_links(session: AsyncSession, link: Link, own_id: int, values: Any) -> None:
+    await session.execute(sa.delete(link.table).where(link.table.c[link.own_column] == own_id))
+    if values:
+        await session.execute(
+            sa.insert(link.table),
+            [{link.own_column: own_id, link.other_column: v} for v in dict.fromkeys(values)],
+        )

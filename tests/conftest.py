@@ -1,0 +1,151 @@
+"""Database fixtures: every database test runs on SQLite and on the real PostgreSQL.
+
+Migrations run once per test session into a template (a SQLite file, a PostgreSQL template
+database); each test then gets its own copy, so tests never see each other's rows.
+
+PostgreSQL comes from IMM_TEST_POSTGRES_URL (default: postgres@127.0.0.1:5432). When it is not
+reachable its runs skip with a message, unless IMM_TEST_REQUIRE_POSTGRES=1 (as in CI), when
+they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from imm_graph.db import Database, create_engine
+from imm_graph.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "IMM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("IMM_TEST_REQUIRE_POSTGRES", "") not in ("", "0", "false")
+BACKENDS = ["sqlite", "postgres"]
+_RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _postgres_reachable() -> bool:
+    parts = urlsplit(POSTGRES_URL.replace("+asyncpg", ""))
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
+            return True
+    except OSError:
+        return False
+
+
+def _run(coro: object) -> None:
+    """Run set-up coroutines from session fixtures, which may be reached from inside a loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+async def _admin(sql: str) -> None:
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(sa.text(sql))
+    await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    if not _postgres_reachable():
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: PostgreSQL runs skipped"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (IMM_TEST_REQUIRE_POSTGRES is set)", pytrace=False)
+        pytest.skip(message)
+    name = f"imm_template_{_RUN_ID}"
+    _run(_admin(f'DROP DATABASE IF EXISTS "{name}"'))
+    _run(_admin(f'CREATE DATABASE "{name}"'))
+    _run(_migrate(_with_database(POSTGRES_URL, name)))
+    yield name
+    _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A migrated, empty database of its own for this test."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template_name: str = request.getfixturevalue("postgres_template")
+    name = f"imm_test_{_RUN_ID}_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    try:
+        yield _with_database(POSTGRES_URL, name)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def empty_database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with no tables at all, for migration tests."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not _postgres_reachable():
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: PostgreSQL runs skipped"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    name = f"imm_empty_{_RUN_ID}_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(POSTGRES_URL, name)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = [
+        r for r in terminalreporter.stats.get("skipped", []) if "PostgreSQL unreachable" in str(r.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"NOTE: {len(skipped)} PostgreSQL test runs were skipped: the server was unreachable.",
+            yellow=True,
+            bold=True,
+        )
