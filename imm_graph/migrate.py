@@ -18,6 +18,9 @@ def target_metadata() -> sa.MetaData:
     """The metadata Alembic compares against: the core's tables plus every plug-in's."""
     import imm_graph.models  # noqa: F401  (registers the core tables)
     from imm_graph.db import Base
+    from imm_graph.plugins import import_plugin_models
+
+    import_plugin_models()  # every installed plug-in's tables, enabled or not
 
     return Base.metadata
 

@@ -19,7 +19,7 @@ MAX_ERROR_LENGTH = 300
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff and Jitter").
+    """Exponential backoff with full jitter (AWS blog, "Exponential Backoff and Jitter").
 
     Full jitter spreads retries of many failed rows across the whole window, so a partner that
     comes back after an outage is not hit by every worker at once. ``random`` is injectable so

@@ -18,11 +18,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 import pytest
 import sqlalchemy as sa
 
+from imm_graph.app import create_app
+from imm_graph.config import Settings
 from imm_graph.db import Database, create_engine
 from imm_graph.migrate import upgrade
 
@@ -149,3 +154,39 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             yellow=True,
             bold=True,
         )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, environment="test")
+
+
+@pytest.fixture
+async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the real ASGI app, as a partner's code would talk to it."""
+    app = create_app(settings, database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://imm.test") as http:
+        yield http
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(self, query: str, headers: dict[str, str] | None = None, **variables: Any) -> dict[str, Any]:
+        """Run a query; fail the test on any GraphQL error. Returns `data`."""
+        body = await self.raw(query, headers=headers, **variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def raw(self, query: str, headers: dict[str, str] | None = None, **variables: Any) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers or {}
+        )
+        return response.json()
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)

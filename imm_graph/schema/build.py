@@ -5,8 +5,7 @@ Security limits and caches are schema extensions, configured from settings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
@@ -36,16 +35,17 @@ def _client_error(error: GraphQLError) -> bool:
     )
 
 
-def extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
-    out: list[Any] = [
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories: strawberry builds fresh extensions per request (the caches are module-level)."""
+    out: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
     ]
     if settings.errors_masked:
-        out.append(MaskErrors(should_mask_error=lambda e: not _client_error(e)))
+        out.append(lambda: MaskErrors(should_mask_error=lambda e: not _client_error(e)))
     return out
 
 

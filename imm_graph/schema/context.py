@@ -35,16 +35,14 @@ class Context:
         """Run a read on the request's connection.
 
         Resolvers run concurrently but a connection runs one statement at a time, so reads
-        queue on a lock; each read commits at once so that a later read sees the request's
-        own mutations (SQLite would otherwise keep the first read's snapshot).
+        queue on a lock. All reads of a request share one transaction, so they see one
+        consistent state of the data (`after_write` starts a new one).
         """
         async with self._lock:
             if self._connection is None:
                 self._connection = await self.db.engine.connect()
             result = await self._connection.execute(statement)
-            rows = list(result)
-            await self._connection.commit()
-            return rows
+            return list(result)
 
     def loader(self, key: Hashable, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         found = self._loaders.get(key)
@@ -52,12 +50,15 @@ class Context:
             found = self._loaders[key] = factory()
         return found
 
-    def forget_loaded(self) -> None:
-        """After a write, later reads in the same request must not come from the cache."""
+    async def after_write(self) -> None:
+        """After a mutation, later reads must see it: no cached rows, no older snapshot."""
         for loader in self._loaders.values():
             loader.clear_all()
+        async with self._lock:
+            if self._connection is not None:
+                await self._connection.rollback()
 
     async def close(self) -> None:
         if self._connection is not None:
-            await self._connection.close()
+            await self._connection.close()  # rolls back the read-only transaction
             self._connection = None

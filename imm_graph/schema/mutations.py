@@ -119,7 +119,7 @@ async def write(
                 row = await services.update(session, kind, pk, data)
     except ValidationError as exc:
         return None, _user_errors(exc.errors)
-    ctx.forget_loaded()
+    await ctx.after_write()
     table = t.NODE_TYPES[cls.__name__][0]
     [fresh] = await ctx.fetch(sa.select(table).where(table.c.id == row.id))
     return t.build(cls, fresh), []
