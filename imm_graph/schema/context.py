@@ -7,6 +7,7 @@ caller's rows to another and skip the checks made while loading them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,5 +61,6 @@ class Context:
 
     async def close(self) -> None:
         if self._connection is not None:
-            await self._connection.close()  # rolls back the read-only transaction
-            self._connection = None
+            connection, self._connection = self._connection, None
+            with contextlib.suppress(Exception):  # a broken connection is discarded by the pool
+                await connection.close()  # rolls back the read-only transaction

@@ -36,9 +36,10 @@ def ordered(
 ) -> Order:
     column = table.c[field.value if field is not None else default]
     desc = direction == Direction.DESC
-    if column.key == "id":
-        return Order(((table.c.id, desc),))
-    return Order(((column, desc), (table.c.id, desc)))
+    key = next(iter(table.primary_key))  # the tie-breaker that makes the order total
+    if column.key == key.key:
+        return Order(((key, desc),))
+    return Order(((column, desc), (key, desc)))
 
 
 def _pk(value: strawberry.ID | None, type_name: str, field: str) -> int | None:

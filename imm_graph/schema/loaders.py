@@ -6,31 +6,20 @@ Every list or object field below the root resolves through one of these loaders.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from strawberry.dataloader import DataLoader
 
 from imm_graph.schema.context import Context
+from imm_graph.schema.relations import Relation
 from imm_graph.schema.pagination import (
-    Order,
     Page,
     PageArgs,
     nested_page_query,
     page_from_rows,
 )
-
-
-@dataclass(frozen=True)
-class Relation:
-    """A list below a parent: which rows, keyed by which parent column, in which order."""
-
-    name: str
-    select: Callable[[], sa.Select[Any]]
-    parent: sa.ColumnElement[Any]
-    order: Order
 
 
 def by_key(ctx: Context, table: sa.Table, column: str = "id") -> DataLoader[Any, Any]:
@@ -50,7 +39,7 @@ def pages(ctx: Context, relation: Relation, args: PageArgs) -> DataLoader[Any, P
 
     async def load(parent_ids: Sequence[Any]) -> list[Page]:
         query = nested_page_query(
-            relation.select(), relation.parent, list(set(parent_ids)), relation.order, args
+            relation.select(), relation.parent, list(set(parent_ids)), relation.ordering, args
         )
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for row in await ctx.fetch(query):
@@ -71,16 +60,20 @@ def counts(ctx: Context, relation: Relation) -> DataLoader[Any, int]:
     return ctx.loader(("counts", relation.name), lambda: DataLoader(load_fn=load))
 
 
-def grouped(
-    ctx: Context, name: str, select: Callable[[], sa.Select[Any]], parent: sa.ColumnElement[Any]
-) -> DataLoader[Any, list[Any]]:
+def grouped(ctx: Context, relation: Relation) -> DataLoader[Any, list[Any]]:
     """All rows of a small, bounded list per parent (e.g. a hub's cohorts), in one statement."""
 
     async def load(parent_ids: Sequence[Any]) -> list[list[Any]]:
-        query = select().add_columns(parent.label("parent_key_")).where(parent.in_(set(parent_ids)))
+        parent = relation.parent
+        query = (
+            relation.select()
+            .add_columns(parent.label("parent_key_"))
+            .where(parent.in_(set(parent_ids)))
+            .order_by(*relation.ordering.clauses())
+        )
         found: dict[Any, list[Any]] = defaultdict(list)
         for row in await ctx.fetch(query):
             found[row._mapping["parent_key_"]].append(row)
         return [found.get(pid, []) for pid in parent_ids]
 
-    return ctx.loader(("grouped", name), lambda: DataLoader(load_fn=load))
+    return ctx.loader(("grouped", relation.name), lambda: DataLoader(load_fn=load))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+import asyncio
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import strawberry
 from strawberry import Info
 
+from imm_graph.errors import ValidationError
 from imm_graph.schema import filters as f
 from imm_graph.schema import relations as r
 from imm_graph.schema import types as t
@@ -15,28 +18,62 @@ from imm_graph.schema.context import Context
 from imm_graph.schema.ids import decode_id
 from imm_graph.schema.impact import Impact, ImpactFilter, compute_impact
 from imm_graph.schema.loaders import by_key
-from imm_graph.schema.pagination import Connection, Order, page_from_rows, page_query
+from imm_graph.schema.pagination import Connection, Order, connection, page_from_rows, page_query
 from imm_graph.schema.types import After, Before, First, Last
 
-N = TypeVar("N")
+
+@dataclass(frozen=True)
+class RootList:
+    """A root list: its table and GraphQL type, and how its arguments become SQL.
+
+    The resolvers below and the SQL compiler both read lists through this, so the two read
+    paths cannot drift apart.
+    """
+
+    table: sa.Table
+    cls: type
+    default_order: str
+    default_desc: bool = False
+
+    def spec(self, filter: Any = None, order_by: Any = None) -> tuple[list[Any], Order]:
+        if order_by is not None:
+            order = f.ordered(self.table, order_by.field, order_by.direction, self.default_order)
+        else:
+            direction = f.Direction.DESC if self.default_desc else f.Direction.ASC
+            order = f.ordered(self.table, None, direction, self.default_order)
+        return f.all_clauses(filter), order
+
+
+ROOT_LISTS: dict[str, RootList] = {
+    "organisations": RootList(r.organisations, t.Organisation, "name"),
+    "hubs": RootList(r.hubs, t.Hub, "name"),
+    "programmes": RootList(r.programmes, t.Programme, "name"),
+    "projects": RootList(r.projects, t.Project, "start_date", default_desc=True),
+    "sessions": RootList(r.sessions, t.Session, "session_date", default_desc=True),
+    "stakeholders": RootList(r.stakeholders, t.Stakeholder, "name"),
+    "stakeholderKinds": RootList(r.stakeholder_kinds, t.StakeholderKind, "code"),
+    "clinicalCohorts": RootList(r.cohorts, t.ClinicalCohort, "code"),
+    "participants": RootList(r.participants, t.Participant, "ref"),
+    "assessments": RootList(r.assessments, t.OutcomeAssessment, "assessed_on"),
+    "trainings": RootList(r.trainings, t.TrainingDelivery, "delivered_on", default_desc=True),
+}
 
 
 async def root_connection(
-    info: Info[Context, None], table: sa.Table, cls: type[N], where: list[Any], order: Order,
+    info: Info[Context, None], name: str, filter: Any, order_by: Any,
     first: int | None, after: str | None, last: int | None, before: str | None,
-) -> Connection[N]:
+) -> Connection[Any]:
     ctx = info.context
+    root = ROOT_LISTS[name]
+    where, order = root.spec(filter, order_by)
     args = t.page_args(info, first, after, last, before)
-    base = sa.select(table).where(*where)
-    rows = await ctx.fetch(page_query(base, order, args))
+    rows = await ctx.fetch(page_query(sa.select(root.table).where(*where), order, args))
 
     async def count() -> int:
-        query = sa.select(sa.func.count()).select_from(table).where(*where)
+        query = sa.select(sa.func.count()).select_from(root.table).where(*where)
         return int((await ctx.fetch(query))[0][0])
 
-    from imm_graph.schema.pagination import connection
-
-    return connection(page_from_rows(rows, args), order, lambda row: t.build(cls, row), count)
+    return connection(page_from_rows(rows, args), order, lambda row: t.build(root.cls, row), count)
 
 
 async def _node(info: Info[Context, None], id: str) -> t.Node | None:
@@ -49,11 +86,12 @@ async def _node(info: Info[Context, None], id: str) -> t.Node | None:
         return None
     table, cls = found
     column = t._PK.get(cls, "id")
+    pk: Any = key
     if column == "id":
         if not key.isdigit():
             return None
-        key = int(key)  # type: ignore[assignment]
-    row = await by_key(info.context, table, column).load(key)
+        pk = int(key)
+    row = await by_key(info.context, table, column).load(pk)
     return None if row is None else t.build(cls, row)
 
 
@@ -67,14 +105,9 @@ class Query:
     async def nodes(
         self, info: Info[Context, None], ids: list[strawberry.ID]
     ) -> list[t.Node | None]:
-        if len(ids) > info.context.settings.max_page_size:
-            from imm_graph.errors import ValidationError
-
-            raise ValidationError.single(
-                "ids", "too_many", f"at most {info.context.settings.max_page_size} ids at once"
-            )
-        import asyncio
-
+        limit = info.context.settings.max_page_size
+        if len(ids) > limit:
+            raise ValidationError.single("ids", "too_many", f"at most {limit} ids at once")
         return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
     @strawberry.field(description="Partner organisations.")
@@ -83,12 +116,8 @@ class Query:
         order_by: f.OrganisationOrder | None = None, first: First = None, after: After = None,
         last: Last = None, before: Before = None,
     ) -> Connection[t.Organisation]:
-        order = f.ordered(
-            r.organisations, order_by and order_by.field, order_by and order_by.direction, "name"
-        )
         return await root_connection(
-            info, r.organisations, t.Organisation, f.all_clauses(filter), order,
-            first, after, last, before,
+            info, "organisations", filter, order_by, first, after, last, before
         )
 
     @strawberry.field(description="Intergenerational community hubs.")
@@ -97,21 +126,14 @@ class Query:
         order_by: f.HubOrder | None = None, first: First = None, after: After = None,
         last: Last = None, before: Before = None,
     ) -> Connection[t.Hub]:
-        order = f.ordered(r.hubs, order_by and order_by.field, order_by and order_by.direction, "name")
-        return await root_connection(
-            info, r.hubs, t.Hub, f.all_clauses(filter), order, first, after, last, before
-        )
+        return await root_connection(info, "hubs", filter, order_by, first, after, last, before)
 
     @strawberry.field(description="IMM programmes.")
     async def programmes(
         self, info: Info[Context, None], filter: f.ProgrammeFilter | None = None,
         first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[t.Programme]:
-        order = Order(((r.programmes.c.name, False), (r.programmes.c.id, False)))
-        return await root_connection(
-            info, r.programmes, t.Programme, f.all_clauses(filter), order,
-            first, after, last, before,
-        )
+        return await root_connection(info, "programmes", filter, None, first, after, last, before)
 
     @strawberry.field(description="Projects: blocks of sessions delivered in one place.")
     async def projects(
@@ -119,12 +141,8 @@ class Query:
         order_by: f.ProjectOrder | None = None, first: First = None, after: After = None,
         last: Last = None, before: Before = None,
     ) -> Connection[t.Project]:
-        order = f.ordered(
-            r.projects, order_by and order_by.field,
-            order_by.direction if order_by else f.Direction.DESC, "start_date",
-        )
         return await root_connection(
-            info, r.projects, t.Project, f.all_clauses(filter), order, first, after, last, before
+            info, "projects", filter, order_by, first, after, last, before
         )
 
     @strawberry.field(description="Delivered sessions, latest first unless ordered otherwise.")
@@ -133,12 +151,8 @@ class Query:
         order_by: f.SessionOrder | None = None, first: First = None, after: After = None,
         last: Last = None, before: Before = None,
     ) -> Connection[t.Session]:
-        order = f.ordered(
-            r.sessions, order_by and order_by.field,
-            order_by.direction if order_by else f.Direction.DESC, "session_date",
-        )
         return await root_connection(
-            info, r.sessions, t.Session, f.all_clauses(filter), order, first, after, last, before
+            info, "sessions", filter, order_by, first, after, last, before
         )
 
     @strawberry.field(description="People and bodies with a role toward IMM.")
@@ -146,10 +160,8 @@ class Query:
         self, info: Info[Context, None], filter: f.StakeholderFilter | None = None,
         first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[t.Stakeholder]:
-        order = Order(((r.stakeholders.c.name, False), (r.stakeholders.c.id, False)))
         return await root_connection(
-            info, r.stakeholders, t.Stakeholder, f.all_clauses(filter), order,
-            first, after, last, before,
+            info, "stakeholders", filter, None, first, after, last, before
         )
 
     @strawberry.field(description="The 18 stakeholder kinds.")
@@ -157,9 +169,8 @@ class Query:
         self, info: Info[Context, None], first: First = None, after: After = None,
         last: Last = None, before: Before = None,
     ) -> Connection[t.StakeholderKind]:
-        order = Order(((r.stakeholder_kinds.c.code, False),))
         return await root_connection(
-            info, r.stakeholder_kinds, t.StakeholderKind, [], order, first, after, last, before
+            info, "stakeholderKinds", None, None, first, after, last, before
         )
 
     @strawberry.field(description="The 15 clinical cohorts.")
@@ -167,9 +178,8 @@ class Query:
         self, info: Info[Context, None], first: First = None, after: After = None,
         last: Last = None, before: Before = None,
     ) -> Connection[t.ClinicalCohort]:
-        order = Order(((r.cohorts.c.code, False),))
         return await root_connection(
-            info, r.cohorts, t.ClinicalCohort, [], order, first, after, last, before
+            info, "clinicalCohorts", None, None, first, after, last, before
         )
 
     @strawberry.field(description="Participants (pseudonymous fields only).")
@@ -177,10 +187,8 @@ class Query:
         self, info: Info[Context, None], filter: f.ParticipantFilter | None = None,
         first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[t.Participant]:
-        order = Order(((r.participants.c.ref, False), (r.participants.c.id, False)))
         return await root_connection(
-            info, r.participants, t.Participant, f.all_clauses(filter), order,
-            first, after, last, before,
+            info, "participants", filter, None, first, after, last, before
         )
 
     @strawberry.field(description="Outcome assessments, oldest first.")
@@ -188,10 +196,8 @@ class Query:
         self, info: Info[Context, None], filter: f.AssessmentFilter | None = None,
         first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[t.OutcomeAssessment]:
-        order = Order(((r.assessments.c.assessed_on, False), (r.assessments.c.id, False)))
         return await root_connection(
-            info, r.assessments, t.OutcomeAssessment, f.all_clauses(filter), order,
-            first, after, last, before,
+            info, "assessments", filter, None, first, after, last, before
         )
 
     @strawberry.field(description="Training deliveries, latest first.")
@@ -199,11 +205,7 @@ class Query:
         self, info: Info[Context, None], filter: f.TrainingFilter | None = None,
         first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[t.TrainingDelivery]:
-        order = Order(((r.trainings.c.delivered_on, True), (r.trainings.c.id, True)))
-        return await root_connection(
-            info, r.trainings, t.TrainingDelivery, f.all_clauses(filter), order,
-            first, after, last, before,
-        )
+        return await root_connection(info, "trainings", filter, None, first, after, last, before)
 
     @strawberry.field(
         description="Impact figures computed from the records (never typed in), for any slice."

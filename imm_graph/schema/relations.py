@@ -1,13 +1,17 @@
-"""The lists below each type, as `Relation`s the loaders can page in bulk."""
+"""The lists below each type, described once as data.
+
+Both read paths use these: the DataLoaders (one batched statement per level) and the SQL
+compiler (one statement for the whole query).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from imm_graph import models as m
-from imm_graph.schema.loaders import Relation
 from imm_graph.schema.pagination import Order
 
 organisations = m.Organisation.__table__
@@ -24,76 +28,88 @@ cohorts = m.ClinicalCohort.__table__
 stakeholder_kinds = m.StakeholderKind.__table__
 
 
-def _by_name(table: sa.Table) -> Order:
-    return Order(((table.c.name, False), (table.c.id, False)))
+@dataclass(frozen=True)
+class Relation:
+    """Rows of ``child`` that belong to a parent, through ``link`` when many-to-many.
+
+    ``parent_key`` names the column holding the parent's key: on ``link`` if there is one,
+    else on ``child``. ``order`` lists child columns (name, descending); the last is unique.
+    """
+
+    name: str
+    child: sa.Table
+    parent_key: str
+    order: tuple[tuple[str, bool], ...]
+    link: sa.Table | None = None
+    link_child: str = ""
+
+    def source(self, child: Any = None, link: Any = None) -> tuple[Any, sa.ColumnElement[Any]]:
+        """The FROM clause and the parent-key column, on the given aliases (or the tables)."""
+        child = self.child if child is None else child
+        if self.link is None:
+            return child, child.c[self.parent_key]
+        link = self.link if link is None else link
+        key = next(iter(self.child.primary_key)).name
+        joined = child.join(link, link.c[self.link_child] == child.c[key])
+        return joined, link.c[self.parent_key]
+
+    def select(self) -> sa.Select[Any]:
+        source, _ = self.source()
+        return sa.select(self.child).select_from(source)
+
+    @property
+    def parent(self) -> sa.ColumnElement[Any]:
+        return self.source()[1]
+
+    @property
+    def ordering(self) -> Order:
+        return Order(tuple((self.child.c[name], desc) for name, desc in self.order))
 
 
-def _latest_sessions() -> Order:
-    return Order(((sessions.c.session_date, True), (sessions.c.id, True)))
+BY_NAME = (("name", False), ("id", False))
+LATEST = (("session_date", True), ("id", True))
 
-
-def _own(table: sa.Table) -> Any:
-    return lambda: sa.select(table)
-
-
-def _through(table: sa.Table, link: sa.Table, link_column: str) -> Any:
-    return lambda: sa.select(table).join(link, link.c[link_column] == table.c.id)
-
-
-ORGANISATION_HUBS = Relation(
-    "organisation.hubs", _own(hubs), hubs.c.host_organisation_id, _by_name(hubs)
-)
+ORGANISATION_HUBS = Relation("organisation.hubs", hubs, "host_organisation_id", BY_NAME)
 ORGANISATION_PARTNER_HUBS = Relation(
-    "organisation.partnerHubs", _through(hubs, m.hub_partners, "hub_id"),
-    m.hub_partners.c.organisation_id, _by_name(hubs),
+    "organisation.partnerHubs", hubs, "organisation_id", BY_NAME, m.hub_partners, "hub_id"
 )
 ORGANISATION_PROJECTS = Relation(
-    "organisation.projects", _own(projects), projects.c.lead_organisation_id, _by_name(projects)
+    "organisation.projects", projects, "lead_organisation_id", BY_NAME
 )
 ORGANISATION_STAKEHOLDERS = Relation(
-    "organisation.stakeholders", _own(stakeholders), stakeholders.c.organisation_id,
-    _by_name(stakeholders),
+    "organisation.stakeholders", stakeholders, "organisation_id", BY_NAME
 )
 HUB_PARTNERS = Relation(
-    "hub.partners", _through(organisations, m.hub_partners, "organisation_id"),
-    m.hub_partners.c.hub_id, _by_name(organisations),
+    "hub.partners", organisations, "hub_id", BY_NAME, m.hub_partners, "organisation_id"
 )
-HUB_SESSIONS = Relation("hub.sessions", _own(sessions), sessions.c.hub_id, _latest_sessions())
+HUB_SESSIONS = Relation("hub.sessions", sessions, "hub_id", LATEST)
 PROJECT_PARTNERS = Relation(
-    "project.partners", _through(organisations, m.project_partners, "organisation_id"),
-    m.project_partners.c.project_id, _by_name(organisations),
+    "project.partners", organisations, "project_id", BY_NAME, m.project_partners,
+    "organisation_id",
 )
-PROJECT_SESSIONS = Relation(
-    "project.sessions", _own(sessions), sessions.c.project_id, _latest_sessions()
-)
+PROJECT_SESSIONS = Relation("project.sessions", sessions, "project_id", LATEST)
 PROGRAMME_PROJECTS = Relation(
-    "programme.projects", _own(projects), projects.c.programme_id,
-    Order(((projects.c.start_date, True), (projects.c.id, True))),
+    "programme.projects", projects, "programme_id", (("start_date", True), ("id", True))
 )
-PROGRAMME_HUBS = Relation("programme.hubs", _own(hubs), hubs.c.programme_id, _by_name(hubs))
-COHORT_HUBS = Relation(
-    "cohort.hubs", lambda: sa.select(hubs).join(m.hub_cohorts, m.hub_cohorts.c.hub_id == hubs.c.id),
-    m.hub_cohorts.c.cohort_code, _by_name(hubs),
-)
+PROGRAMME_HUBS = Relation("programme.hubs", hubs, "programme_id", BY_NAME)
+COHORT_HUBS = Relation("cohort.hubs", hubs, "cohort_code", BY_NAME, m.hub_cohorts, "hub_id")
 COHORT_PROJECTS = Relation(
-    "cohort.projects",
-    lambda: sa.select(projects).join(
-        m.project_cohorts, m.project_cohorts.c.project_id == projects.c.id
-    ),
-    m.project_cohorts.c.cohort_code, _by_name(projects),
+    "cohort.projects", projects, "cohort_code", BY_NAME, m.project_cohorts, "project_id"
 )
 PARTICIPANT_ENROLMENTS = Relation(
-    "participant.enrolments", _own(enrolments), enrolments.c.participant_id,
-    Order(((enrolments.c.enrolled_on, True), (enrolments.c.id, True))),
+    "participant.enrolments", enrolments, "participant_id", (("enrolled_on", True), ("id", True))
 )
 PARTICIPANT_ASSESSMENTS = Relation(
-    "participant.assessments", _own(assessments), assessments.c.participant_id,
-    Order(((assessments.c.assessed_on, False), (assessments.c.id, False))),
+    "participant.assessments", assessments, "participant_id",
+    (("assessed_on", False), ("id", False)),
 )
 
-
-def cohorts_of(link: sa.Table, own_column: str) -> Any:
-    """Select cohorts joined to a link table, for the `grouped` loader keyed by ``own_column``."""
-    return lambda: sa.select(cohorts).join(link, link.c.cohort_code == cohorts.c.code).order_by(
-        cohorts.c.name
-    )
+# Small, bounded lists of reference data (at most the 15 cohorts), not paginated.
+HUB_COHORTS = Relation("hub.cohorts", cohorts, "hub_id", (("name", False),), m.hub_cohorts, "cohort_code")
+PROJECT_COHORTS = Relation(
+    "project.cohorts", cohorts, "project_id", (("name", False),), m.project_cohorts, "cohort_code"
+)
+PARTICIPANT_COHORTS = Relation(
+    "participant.cohorts", cohorts, "participant_id", (("name", False),), m.participant_cohorts,
+    "cohort_code",
+)

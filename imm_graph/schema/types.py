@@ -13,7 +13,6 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 from strawberry import Info
 
-from imm_graph import models as m
 from imm_graph.scoring import score as score_items
 from imm_graph.schema import relations as r
 from imm_graph.schema.context import Context
@@ -27,7 +26,8 @@ from imm_graph.schema.enums import (
     Timepoint,
 )
 from imm_graph.schema.ids import encode_id
-from imm_graph.schema.loaders import Relation, by_key, counts, grouped, pages
+from imm_graph.schema.loaders import by_key, counts, grouped, pages
+from imm_graph.schema.relations import Relation
 from imm_graph.schema.pagination import Connection, PageArgs, connection
 
 N = TypeVar("N")
@@ -66,7 +66,7 @@ async def nested(
     args = page_args(info, first, after, last, before)
     page = await pages(ctx, relation, args).load(parent)
     return connection(
-        page, relation.order, lambda row: build(cls, row),
+        page, relation.ordering, lambda row: build(cls, row),
         lambda: counts(ctx, relation).load(parent),
     )
 
@@ -127,9 +127,8 @@ _PK[ClinicalCohort] = "code"
 _PK[StakeholderKind] = "code"
 
 
-async def _cohorts(info: Info[Context, None], link: Any, own: str, key: Any) -> list[ClinicalCohort]:
-    loader = grouped(info.context, f"cohorts.{link.name}", r.cohorts_of(link, own), link.c[own])
-    return [build(ClinicalCohort, row) for row in await loader.load(key)]
+async def _cohorts(info: Info[Context, None], relation: Relation, key: Any) -> list[ClinicalCohort]:
+    return [build(ClinicalCohort, row) for row in await grouped(info.context, relation).load(key)]
 
 
 @strawberry.type(description="A partner body: care home, school, NHS body, council, funder …")
@@ -228,7 +227,7 @@ class Hub(Node):
 
     @strawberry.field(description="Cohorts the hub serves.")
     async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
-        return await _cohorts(info, m.hub_cohorts, "hub_id", self.pk)
+        return await _cohorts(info, r.HUB_COHORTS, self.pk)
 
     @strawberry.field(description="Partner organisations (besides the host).")
     async def partners(
@@ -269,7 +268,7 @@ class Project(Node):
 
     @strawberry.field(description="Cohorts the project is for.")
     async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
-        return await _cohorts(info, m.project_cohorts, "project_id", self.pk)
+        return await _cohorts(info, r.PROJECT_COHORTS, self.pk)
 
     @strawberry.field
     async def partners(
@@ -336,8 +335,8 @@ class Session(Node):
     @strawberry.field(description="Cohorts of the hub or project the session belongs to.")
     async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
         if self.hub_id is not None:
-            return await _cohorts(info, m.hub_cohorts, "hub_id", self.hub_id)
-        return await _cohorts(info, m.project_cohorts, "project_id", self.project_id)
+            return await _cohorts(info, r.HUB_COHORTS, self.hub_id)
+        return await _cohorts(info, r.PROJECT_COHORTS, self.project_id)
 
 
 @strawberry.type(description="A person or body with a role toward IMM.")
@@ -368,7 +367,7 @@ class Participant(Node):
 
     @strawberry.field
     async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
-        return await _cohorts(info, m.participant_cohorts, "participant_id", self.pk)
+        return await _cohorts(info, r.PARTICIPANT_COHORTS, self.pk)
 
     @strawberry.field
     async def enrolments(
