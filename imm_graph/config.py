@@ -7,10 +7,22 @@ installed; production points ``IMM_DATABASE_URL`` at PostgreSQL.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# What anonymous callers may read unless IMM_PUBLIC_FIELDS says otherwise ("Type.field" or
+# "Type.*", GraphQL names). Root fields are listed as "Query.<field>".
+DEFAULT_PUBLIC_FIELDS = (
+    "Query.node", "Query.nodes", "Query.hubs", "Query.programmes", "Query.clinicalCohorts",
+    "Query.stakeholderKinds",
+    "Hub.name", "Hub.area", "Hub.schedule", "Hub.status", "Hub.programme", "Hub.cohorts",
+    "Programme.code", "Programme.name", "Programme.arm", "Programme.description", "Programme.hubs",
+    "ClinicalCohort.*", "StakeholderKind.*",
+)
+
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -37,6 +49,47 @@ class Settings(BaseSettings):
         default=None, description="Hide internal error messages; defaults to on in production"
     )
     sql_echo: bool = False
+    sql_compiler: bool = Field(
+        default=True,
+        description="Answer compilable read queries with one SQL statement (PostgreSQL only)",
+    )
+
+    # --- partner access and security (README: "Partner access and security") ---
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret: the pepper of API key hashes and the NHS number blind index. "
+        "Required in production; development and tests derive a fixed, insecure one.",
+    )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys for personal data, comma-separated: the first encrypts, all "
+        "decrypt (rotation). Required in production.",
+    )
+    public_fields: CommaList = Field(default_factory=lambda: list(DEFAULT_PUBLIC_FIELDS))
+    private_fields: CommaList = Field(
+        default_factory=list, description="Fields never public, even if a plug-in marks them so."
+    )
+    max_query_cost: int = Field(default=50_000, ge=1)
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="Per API key.")
+    anonymous_rate_limit_per_minute: int = Field(default=60, ge=1, description="Per client IP.")
+    cors_origins: CommaList = Field(default_factory=list)
+    api_key_touch_seconds: int = Field(
+        default=60, ge=0, description="Write an API key's last_used_at at most this often."
+    )
+    hsts_seconds: int = Field(default=31_536_000, ge=0)
+
+    @field_validator("public_fields", "private_fields", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        # Environment variables hold comma-separated lists; JSON lists are accepted too.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -65,6 +118,17 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.is_production if self.log_json is None else self.log_json
+
+    def missing_production_secrets(self) -> list[str]:
+        """Names (never values) of the secrets production refuses to start without."""
+        if not self.is_production:
+            return []
+        missing = []
+        if self.secret_key is None or not self.secret_key.get_secret_value().strip():
+            missing.append("IMM_SECRET_KEY")
+        if self.encryption_keys is None or not self.encryption_keys.get_secret_value().strip():
+            missing.append("IMM_ENCRYPTION_KEYS")
+        return missing
 
 
 @lru_cache

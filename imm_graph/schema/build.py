@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from imm_graph.config import Settings
 from imm_graph.errors import ValidationError
 from imm_graph.schema import types as core_types
+from imm_graph.schema.fast_path import CompiledQueries
 from imm_graph.schema.mutations import Mutation
 from imm_graph.schema.queries import Query
 
@@ -44,6 +45,8 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
     ]
+    if settings.sql_compiler:
+        out.append(CompiledQueries)
     if settings.errors_masked:
         out.append(lambda: MaskErrors(should_mask_error=lambda e: not _client_error(e)))
     return out

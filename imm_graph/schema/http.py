@@ -77,6 +77,10 @@ class GraphQLEndpoint:
             )
         finally:
             await ctx.close()
+        raw = ctx.extras.get("raw_data")
+        if raw is not None and not result.errors:
+            # Built by PostgreSQL in one statement (fast_path.py): sent as it came.
+            return Response(b'{"data":' + raw.encode() + b"}", media_type="application/json")
         payload: dict[str, Any] = {}
         if result.errors:
             payload["errors"] = [format_error(e) for e in result.errors]

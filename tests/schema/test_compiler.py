@@ -1,0 +1,129 @@
+"""The SQL compiler answers exactly as the resolvers do, in one statement (PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+import pytest
+
+from imm_graph.app import create_app
+from imm_graph.config import Settings
+from imm_graph.db import Database
+from tests import builders
+from tests.schema.test_statement_count import counting
+
+pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+
+QUERIES = {
+    "deep lists": """{
+      organisations(first: 4) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id __typename name kind odsCode localAuthority
+          hubs(first: 2) { totalCount nodes { id name status startedOn
+            hostOrganisation { name } programme { code arm }
+            cohorts { code name description }
+            partners { totalCount nodes { name } }
+            sessions(first: 3) { pageInfo { hasNextPage endCursor }
+              edges { cursor node { date venue attendance { olderPeople childrenYoungPeople total }
+                cohorts { code } hub { code } project { code } } } } } } } }
+      }
+    }""",
+    "aliases and fragments": """
+      query Named { a: hubs(first: 2, orderBy: {field: CODE, direction: DESC}) { ...Page }
+                    b: hubs(last: 2) { ...Page } __typename }
+      fragment Page on HubConnection { nodes { ...HubFields } pageInfo { hasPreviousPage hasNextPage } }
+      fragment HubFields on Hub { code area name2: name }
+    """,
+    "filters": """{
+      hubs(filter: {cohort: "dementia", statuses: [ACTIVE]}) { totalCount nodes { code } }
+      organisations(filter: {kinds: [PRIMARY_SCHOOL, CARE_HOME], search: "o"}) { nodes { name } }
+      sessions(filter: {dateFrom: "2024-01-03", dateTo: "2024-01-05"}) { totalCount nodes { date } }
+      projects { nodes { code weeks startDate endDate cohorts { code } programme { name }
+                 sessions(first: 2) { nodes { cohorts { code } } } } }
+    }""",
+    "reference data": """{
+      clinicalCohorts(first: 3) { nodes { id code hubs { totalCount } projects { totalCount } } }
+      stakeholderKinds(last: 2) { nodes { code name } }
+    }""",
+    "empty and backwards": """{
+      hubs(filter: {area: "Nowhere"}) { totalCount nodes { code }
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+      sessions(last: 3) { edges { cursor node { date } } pageInfo { startCursor endCursor hasPreviousPage } }
+    }""",
+}
+
+
+@pytest.fixture
+async def data(db: Database) -> None:
+    async with db.transaction() as s:
+        prog = await builders.programme(s)
+        school = await builders.organisation(s, name="Northside Primary School", kind="primary_school")
+        for o in range(5):
+            org = await builders.organisation(s, name=f"Care Home {o}", local_authority="Enfield")
+            for h in range(3):
+                hub = await builders.hub(
+                    s, org.id, code=f"h{o}{h}", name=f"Hub {o}{h}", partner_ids=(school.id,),
+                    programme_id=prog.id if h else None,
+                    cohort_codes=("dementia", "cyp") if h % 2 else ("older_people",),
+                )
+                for d in range(4):
+                    await builders.session_at(s, hub.id, dt.date(2024, 1, 1 + d + h), older_people=d)
+        project = await builders.project(s, prog.id, cohort_codes=("send",))
+        from imm_graph import services
+
+        await services.create(s, "session", {"project_id": project.id, "session_date": dt.date(2024, 1, 4)})
+
+
+async def _run(db: Database, url: str, compiler: bool, query: str) -> tuple[Any, list[str]]:
+    settings = Settings(database_url=url, environment="test", sql_compiler=compiler)
+    app = create_app(settings, database=db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        await http.post("/graphql", json={"query": "{ __typename }"})
+        with counting(db) as statements:
+            body = (await http.post("/graphql", json={"query": query})).json()
+    return body, list(statements)
+
+
+@pytest.mark.parametrize("name", QUERIES)
+async def test_compiled_answer_equals_resolvers(
+    db: Database, database_url: str, data: None, name: str
+) -> None:
+    compiled, compiled_statements = await _run(db, database_url, True, QUERIES[name])
+    resolved, _ = await _run(db, database_url, False, QUERIES[name])
+    assert "errors" not in resolved, resolved
+    assert compiled == resolved
+    # The whole answer came from one SQL statement that built the JSON.
+    assert len(compiled_statements) == 1 and "json_build_object" in compiled_statements[0]
+
+
+async def test_cursors_from_either_path_page_the_same(
+    db: Database, database_url: str, data: None
+) -> None:
+    first, _ = await _run(db, database_url, True, "{ hubs(first: 4) { pageInfo { endCursor } } }")
+    cursor = first["data"]["hubs"]["pageInfo"]["endCursor"]
+    query = '{ hubs(first: 4, after: "%s") { nodes { code } } }' % cursor
+    compiled, _ = await _run(db, database_url, True, query)
+    resolved, _ = await _run(db, database_url, False, query)
+    assert compiled == resolved and len(compiled["data"]["hubs"]["nodes"]) == 4
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ organisations { nodes { createdAt } } }",  # timestamps: resolvers format them
+        "{ assessments { nodes { flags } } }",  # computed in Python
+        '{ node(id: "SHViOjE") { id } }',  # abstract type
+        "{ hubs(first: 1000) { totalCount } }",  # an input error: the resolvers report it
+        "{ hubs { nodes { code @skip(if: true) name } } }",  # directives
+    ],
+)
+async def test_what_it_cannot_compile_goes_to_the_resolvers(
+    db: Database, database_url: str, data: None, query: str
+) -> None:
+    compiled, statements = await _run(db, database_url, True, query)
+    resolved, _ = await _run(db, database_url, False, query)
+    assert compiled == resolved
+    assert not any("json_build_object" in statement for statement in statements)
