@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from imm_graph.cli_keys import audit_app, keys_app
 from imm_graph.config import get_settings
 from imm_graph.db import Database
 
@@ -106,6 +107,10 @@ def export_schema(
 
     output.write_text(schema_sdl(get_settings()))
     console.print(f"Wrote {output}")
+
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -210,7 +210,7 @@ async def run_isolated(session: AsyncSession, hook: PluginHook, event: DomainEve
     except Exception as exc:  # isolation is the point: any plug-in failure is recorded
         error = error_text(exc)
         log.warning(
-            "plugin.event_hook_failed", plugin=hook.plugin, event=event.name,
+            "plugin.event_hook_failed", plugin=hook.plugin, event_name=event.name,
             event_id=event.id, error=error,
         )
         return error
@@ -287,17 +287,7 @@ async def retry_events(
         return report
     for _ in range(limit):
         async with db.transaction() as session:
-            delivery = await session.scalar(
-                sa.select(EventDelivery)
-                .where(
-                    EventDelivery.status == EventDeliveryStatus.PENDING_RETRY,
-                    EventDelivery.next_attempt_at <= now,
-                    EventDelivery.plugin.in_(sorted(callers)),
-                )
-                .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
+            delivery = await _claim_retry(db, session, now, sorted(callers))
             if delivery is None:
                 break
             record = await session.get(DomainEventRecord, delivery.event_id)
@@ -314,6 +304,36 @@ async def retry_events(
             else:
                 report.failed += 1
     return report
+
+
+async def _claim_retry(
+    db: Database, session: AsyncSession, now: dt.datetime, plugins: list[str]
+) -> EventDelivery | None:
+    """Take the next due retry, holding it until this transaction ends."""
+    pick = (
+        sa.select(EventDelivery.id)
+        .where(
+            EventDelivery.status == EventDeliveryStatus.PENDING_RETRY,
+            EventDelivery.next_attempt_at <= now,
+            EventDelivery.plugin.in_(plugins),
+        )
+        .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if db.engine.dialect.name == "postgresql":
+        claimed = await session.scalar(pick)  # row lock; other workers skip it
+    else:
+        # SQLite: write first, so this transaction holds the write lock before the hook reads;
+        # a read-then-write transaction fails outright if another process wrote in between.
+        claimed = await session.scalar(
+            sa.update(EventDelivery)
+            .where(EventDelivery.id == pick.scalar_subquery())
+            .values(updated_at=now)
+            .returning(EventDelivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    return await session.get(EventDelivery, claimed) if claimed is not None else None
 
 
 async def requeue_event(

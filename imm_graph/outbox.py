@@ -4,9 +4,9 @@ A plug-in never calls a partner while a database transaction is open. It calls
 :func:`enqueue_delivery`, which writes a row next to the change (so a rolled-back change never
 notifies anyone, and a committed one always does). :func:`run_once` then:
 
-1. claims due rows in one statement (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``
-   on PostgreSQL, so several workers never claim the same row; on SQLite there is one worker)
-   and leases them, so a crashed worker's rows come back after ``lease_seconds``;
+1. claims a batch of due rows (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+   workers never claim the same row; on SQLite there is one worker) and leases them, so a
+   crashed worker's rows come back after ``lease_seconds``;
 2. POSTs each JSON body with httpx, signed Stripe-style
    (``X-IMM-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">``) with the plug-in's
    secret resolved by name at send time, plus ``X-IMM-Delivery-Id`` and ``Idempotency-Key``;
@@ -241,11 +241,20 @@ async def _claim(db: Database, now: dt.datetime, settings: OutboxSettings) -> li
         .with_for_update(skip_locked=True)
     )
     async with db.transaction() as session:
-        # One write statement: no read-then-write race, and on PostgreSQL the locked-and-skipped
-        # rows are exactly the ones another worker is claiming right now.
+        if db.engine.dialect.name == "postgresql":
+            # Lock first, then update by id: inside ``UPDATE … WHERE id IN (SELECT … LIMIT n)``
+            # PostgreSQL may re-run the sub-select per row and claim far more than a batch.
+            # Rows locked by another worker are skipped, and stay locked until this commits.
+            ids = list(await session.scalars(candidates))
+            if not ids:
+                return []
+            target = OutboxDelivery.id.in_(ids)
+        else:
+            # SQLite: one write statement, so no read-then-write upgrade can hit a busy snapshot.
+            target = OutboxDelivery.id.in_(candidates)
         await session.execute(
             sa.update(OutboxDelivery)
-            .where(OutboxDelivery.id.in_(candidates), _due(now))
+            .where(target, _due(now))
             .values(
                 status=DeliveryStatus.IN_FLIGHT,
                 lease_token=token,
@@ -278,6 +287,23 @@ async def _send(
     now: dt.datetime,
     timeout: float,
 ) -> _Outcome:
+    started = time.perf_counter()
+    try:
+        return await _post(client, claimed, secrets, now, timeout, started)
+    except httpx.TimeoutException as exc:
+        return _Outcome(False, None, f"timeout ({type(exc).__name__})", _ms(started))
+    except Exception as exc:  # one bad row must not stop the rest of the batch
+        return _Outcome(False, None, error_text(exc), _ms(started))
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    claimed: _Claimed,
+    secrets: SecretResolver | None,
+    now: dt.datetime,
+    timeout: float,
+    started: float,
+) -> _Outcome:
     body = encode_body(claimed.payload)
     headers = {
         **claimed.headers,
@@ -294,15 +320,9 @@ async def _send(
             error = f"signing secret not configured: setting {claimed.secret_ref!r}"
             return _Outcome(False, None, error, 0)
         headers[SIGNATURE_HEADER] = sign(secret, body, int(now.timestamp()))
-    started = time.perf_counter()
-    try:
-        response = await client.post(
-            claimed.url, content=body, headers=headers, timeout=timeout, follow_redirects=False
-        )
-    except httpx.TimeoutException as exc:
-        return _Outcome(False, None, f"timeout ({type(exc).__name__})", _ms(started))
-    except httpx.HTTPError as exc:
-        return _Outcome(False, None, error_text(exc), _ms(started))
+    response = await client.post(
+        claimed.url, content=body, headers=headers, timeout=timeout, follow_redirects=False
+    )
     duration = _ms(started)
     if response.is_success:
         return _Outcome(True, response.status_code, None, duration)
@@ -418,9 +438,10 @@ async def run_forever(
     when a cycle found nothing. A failing database is logged and retried, not fatal, so a
     restart of PostgreSQL does not need a restart of every worker.
     """
-    from imm_graph.events import retry_events
+    from imm_graph.events import EventRetrySettings, retry_events
 
     settings = settings or OutboxSettings()
+    event_policy = EventRetrySettings().policy()
     stop = stop or asyncio.Event()
     pause = settings.poll_interval_seconds if interval is None else interval
     if secrets is None and plugins is not None:
@@ -429,7 +450,11 @@ async def run_forever(
         busy = False
         try:
             report = await run_once(db, client, secrets=secrets, settings=settings, now=clock())
-            events = await retry_events(db, plugins, now=clock()) if plugins else None
+            events = (
+                await retry_events(db, plugins, now=clock(), policy=event_policy)
+                if plugins
+                else None
+            )
             busy = report.claimed > 0 or bool(events and events.attempted)
             if on_cycle is not None:
                 on_cycle(report, events)

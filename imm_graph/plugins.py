@@ -248,7 +248,7 @@ class PluginManager:
                        lambda obj=obj: obj)
             for name, obj in extra
         ]
-        manager._check_settings(settings, candidates, strict)
+        candidates = manager._usable(settings, candidates, strict)
         ranked = _ranked([c.name for c in candidates if settings.wants(c.name)], settings.order)
         by_name = {c.name: c for c in candidates}
         for c in candidates:
@@ -277,23 +277,30 @@ class PluginManager:
         manager._active = [n for n in ranked if manager._infos[n].active]
         return manager
 
-    def _check_settings(
+    def _usable(
         self, settings: PluginSettings, candidates: Sequence[_Candidate], strict: bool
-    ) -> None:
-        names = [c.name for c in candidates]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise PluginLoadError(duplicates[0], "installed twice under the same name")
-        for name in names:
-            if not _NAME.match(name):
-                raise PluginLoadError(
-                    name, "names must be lower-case letters, digits and underscores"
-                )
+    ) -> list[_Candidate]:
+        """Drop candidates that cannot be told apart; fail if one of them was asked for."""
+        usable: list[_Candidate] = []
+        for candidate in candidates:
+            problem = None
+            if any(c.name == candidate.name for c in usable):
+                problem = "installed twice under the same name"
+            elif not _NAME.match(candidate.name):
+                problem = "names must be lower-case letters, digits and underscores"
+            if problem is None:
+                usable.append(candidate)
+                continue
+            if strict and settings.wants(candidate.name):
+                raise PluginLoadError(candidate.name, problem)
+            _log().warning("plugins.skipped", plugin=candidate.name, error=problem)
+        names = [c.name for c in usable]
         missing = [n for n in settings.enabled if n != "*" and n not in names]
         if missing and strict:
             raise PluginLoadError(missing[0], "enabled in IMM_PLUGINS_ENABLED but not installed")
         for name in missing + [n for n in settings.disabled + settings.order if n not in names]:
             _log().warning("plugins.unknown_name_in_settings", plugin=name)
+        return usable
 
     def _guard(self, strict: bool, name: str, action: Callable[[], Any]) -> Any:
         """Run one plug-in's start-up step; in non-strict mode keep going and remember why not."""

@@ -11,24 +11,26 @@ they fail.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import socket
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-
 import pytest
 import sqlalchemy as sa
 
+from imm_graph import crypto
 from imm_graph.app import create_app
+from imm_graph.auth import create_api_key
 from imm_graph.config import Settings
-from imm_graph.db import Database, create_engine
+from imm_graph.db import Database, create_engine, utcnow
 from imm_graph.migrate import upgrade
 
 POSTGRES_URL = os.environ.get(
@@ -146,7 +148,8 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = [
-        r for r in terminalreporter.stats.get("skipped", []) if "PostgreSQL unreachable" in str(r.longrepr)
+        r for r in terminalreporter.stats.get("skipped", [])
+        if "PostgreSQL unreachable" in str(r.longrepr)
     ]
     if skipped:
         terminalreporter.write_line(
@@ -171,22 +174,80 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
 
 
 class GraphQLClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self.http = http
+    """Posts GraphQL to the app, with ``headers`` (e.g. an API key) on every request."""
 
-    async def __call__(self, query: str, headers: dict[str, str] | None = None, **variables: Any) -> dict[str, Any]:
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
+        self.http = http
+        self.headers = dict(headers or {})
+
+    def with_key(self, token: str | None) -> GraphQLClient:
+        """The same app, called with another API key (None: anonymously)."""
+        return GraphQLClient(self.http, bearer(token) if token else {})
+
+    async def __call__(
+        self, query: str, headers: dict[str, str] | None = None, **variables: Any
+    ) -> dict[str, Any]:
         """Run a query; fail the test on any GraphQL error. Returns `data`."""
         body = await self.raw(query, headers=headers, **variables)
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    async def raw(self, query: str, headers: dict[str, str] | None = None, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=headers or {}
+    async def raw(
+        self, query: str, headers: dict[str, str] | None = None, **variables: Any
+    ) -> dict[str, Any]:
+        return (await self.post(query, headers=headers, **variables)).json()
+
+    async def post(
+        self, query: str, headers: dict[str, str] | None = None, **variables: Any
+    ) -> httpx.Response:
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables},
+            headers={**self.headers, **(headers or {})},
         )
-        return response.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+MakeKey = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture(autouse=True)
+def _development_keys() -> Iterator[None]:
+    """Every test starts with the fixed development keys, whatever an earlier test configured."""
+    crypto.configure(Settings(environment="test"))
+    yield
 
 
 @pytest.fixture
-def gql(client: httpx.AsyncClient) -> GraphQLClient:
+def make_key(db: Database) -> MakeKey:
+    """Create an API key in the test database; returns the token (`imm_<key id>_<secret>`)."""
+
+    async def make(
+        scopes: Sequence[str], *, name: str = "test key", organisation_id: int | None = None,
+        expires_at: dt.datetime | None = None, revoked: bool = False,
+        rate_limit_per_minute: int | None = None,
+    ) -> str:
+        async with db.transaction() as session:
+            new = await create_api_key(
+                session, name=name, scopes=scopes, organisation_id=organisation_id,
+                expires_at=expires_at, rate_limit_per_minute=rate_limit_per_minute,
+            )
+            if revoked:
+                new.key.revoked_at = utcnow()
+        return new.token
+
+    return make
+
+
+@pytest.fixture
+async def gql(client: httpx.AsyncClient, make_key: MakeKey) -> GraphQLClient:
+    """The API as IMM's own staff see it: an `admin` key, which has every scope."""
+    return GraphQLClient(client, bearer(await make_key(["admin"], name="test admin")))
+
+
+@pytest.fixture
+def anon_gql(client: httpx.AsyncClient) -> GraphQLClient:
+    """The API without an API key: public fields only."""
     return GraphQLClient(client)

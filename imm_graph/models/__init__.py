@@ -1,11 +1,17 @@
 """The core domain's tables. Importing this package registers them all on ``Base.metadata``."""
 
+from imm_graph.models.access import ApiKey, AuditEntry
 from imm_graph.models.assessment import OutcomeAssessment
 from imm_graph.models.events import DomainEventRecord, EventDelivery, EventDeliveryStatus
 from imm_graph.models.hub import Hub, hub_cohorts, hub_partners
 from imm_graph.models.organisation import Organisation
 from imm_graph.models.outbox import DeliveryAttempt, DeliveryStatus, OutboxDelivery
-from imm_graph.models.participant import Enrolment, Participant, participant_cohorts
+from imm_graph.models.participant import (
+    PERSONAL_FIELDS,
+    Enrolment,
+    Participant,
+    participant_cohorts,
+)
 from imm_graph.models.programme import Programme, Project, project_cohorts, project_partners
 from imm_graph.models.reference import ClinicalCohort, StakeholderKind
 from imm_graph.models.session import ATTENDANCE_COLUMNS, Session
@@ -14,6 +20,9 @@ from imm_graph.models.training import TrainingDelivery
 
 __all__ = [
     "ATTENDANCE_COLUMNS",
+    "PERSONAL_FIELDS",
+    "ApiKey",
+    "AuditEntry",
     "ClinicalCohort",
     "DeliveryAttempt",
     "DeliveryStatus",

@@ -1,4 +1,8 @@
-"""Participants: pseudonymous by default, enrolled in hubs or projects, linked to cohorts."""
+"""Participants: pseudonymous by default, enrolled in hubs or projects, linked to cohorts.
+
+Identifiable fields exist only where a referral brought them. They are encrypted at rest
+(`imm_graph.crypto`), left out of every ordinary read, and readable only with `read:personal`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from imm_graph.crypto import EncryptedDate, EncryptedString
 from imm_graph.db import Base, TimestampMixin
 from imm_graph.models._types import enum_column_type
 from imm_graph.reference import AgeBand, Generation
@@ -22,6 +27,24 @@ class Participant(TimestampMixin, Base):
     generation: Mapped[Generation] = mapped_column(
         enum_column_type(Generation, "generation"), index=True
     )
+    # Identifiable data, from referrals only; stored as Fernet tokens.
+    given_name: Mapped[str | None] = mapped_column(EncryptedString())
+    family_name: Mapped[str | None] = mapped_column(EncryptedString())
+    nhs_number: Mapped[str | None] = mapped_column(EncryptedString())
+    date_of_birth: Mapped[dt.date | None] = mapped_column(EncryptedDate())
+    email: Mapped[str | None] = mapped_column(EncryptedString())
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
+    address: Mapped[str | None] = mapped_column(EncryptedString())
+    postcode: Mapped[str | None] = mapped_column(EncryptedString())
+    # Keyed hash of the normalised NHS number, so a referral can be matched without decrypting.
+    nhs_number_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+
+
+# The identifiable columns, in the order the API lists them.
+PERSONAL_FIELDS = (
+    "given_name", "family_name", "nhs_number", "date_of_birth", "email", "phone", "address",
+    "postcode",
+)
 
 
 participant_cohorts = sa.Table(

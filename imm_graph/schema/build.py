@@ -23,8 +23,10 @@ from strawberry.tools import merge_types
 from imm_graph.config import Settings
 from imm_graph.errors import ValidationError
 from imm_graph.schema import types as core_types
+from imm_graph.schema.cost import QueryCostLimiter
 from imm_graph.schema.fast_path import CompiledQueries
 from imm_graph.schema.mutations import Mutation
+from imm_graph.schema.permissions import AccessControl
 from imm_graph.schema.queries import Query
 
 
@@ -44,6 +46,11 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        # Before any extension that answers queries: refused queries must never run.
+        lambda: AccessControl(settings),
+        lambda: QueryCostLimiter(
+            settings.max_query_cost, settings.default_page_size, settings.max_page_size
+        ),
     ]
     if settings.sql_compiler:
         out.append(CompiledQueries)

@@ -36,7 +36,7 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryOptional
@@ -152,10 +152,20 @@ def _object(pairs: list[tuple[str, sa.ColumnElement[Any]]]) -> sa.ColumnElement[
 class _Query:
     schema: GraphQLSchema
     fragments: dict[str, FragmentDefinitionNode]
-    variables: dict[str, Any]
+    variables: VariableValues
     settings: Settings
     allowed: FieldAllowed
     strawberry_schema: strawberry.Schema
+    # Per row alias: columns known to equal a column of an enclosing row (a list's parent key).
+    known: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def column(self, row: Any, name: str) -> Any:
+        """A row's column, or the enclosing row's equal column when there is one.
+
+        A subquery that only refers to enclosing rows is an InitPlan to PostgreSQL: computed
+        once per parent instead of once per row (e.g. the cohorts of every session of a hub).
+        """
+        return self.known.get(id(row), {}).get(name, row.c[name])
 
     def fields(self, selection_set: SelectionSetNode | None, type_name: str) -> Iterator[FieldNode]:
         """The fields of a selection set with fragments inlined, in response order."""
@@ -239,8 +249,8 @@ class _Query:
             alias = target.table.alias()
             return (
                 sa.select(self.node_json(target, alias, node.selection_set))
-                .where(alias.c[target.pk] == row.c[fk])
-                .correlate(row)
+                .where(alias.c[target.pk] == self.column(row, fk))
+                .correlate_except(alias)
                 .scalar_subquery()
             )
         if name in spec.lists:
@@ -272,9 +282,10 @@ class _Query:
                     pairs.append((key, row.c[column]))
             return _object(pairs)
         if name == "cohorts":
+            hub_id, project_id = self.column(row, "hub_id"), self.column(row, "project_id")
             return sa.case(
-                (row.c.hub_id.is_not(None), self._bounded_list(r.HUB_COHORTS, row.c.hub_id, row, node)),
-                else_=self._bounded_list(r.PROJECT_COHORTS, row.c.project_id, row, node),
+                (hub_id.is_not(None), self._bounded_list(r.HUB_COHORTS, hub_id, row, node)),
+                else_=self._bounded_list(r.PROJECT_COHORTS, project_id, row, node),
             )
         raise NotCompilable(f"Session.{name}")
 
@@ -293,7 +304,7 @@ class _Query:
             sa.select(sa.func.coalesce(items, sa.literal_column("'[]'::json")))
             .select_from(source)
             .where(parent == parent_key)
-            .correlate(row)
+            .correlate_except(child, *([link] if link is not None else []))
             .scalar_subquery()
         )
 
@@ -308,14 +319,21 @@ class _Query:
         source, parent = relation.source(child, link)
         order = Order(tuple((child.c[c], desc) for c, desc in relation.order))
         args = self.page_args(self.arguments(parent_type, node))
+        known = {relation.parent_key: self.column(row, spec.pk)} if relation.link is None else {}
         return self.connection(
-            definition, node, source, child, [parent == row.c[spec.pk]], order, args, row
+            definition, node, source, child, [parent == row.c[spec.pk]], order, args, row, known
         )
 
     def connection(
         self, definition: GraphQLField, node: FieldNode, source: Any, child: Any,
         where: list[Any], order: Order, args: PageArgs, outer: Any | None,
+        known: dict[str, Any] | None = None,
     ) -> sa.ColumnElement[Any]:
+        """A page of rows as `{nodes, edges, pageInfo, totalCount}` JSON.
+
+        The inner query picks the page's rows (plus one, to tell whether more exist); the
+        outer one builds node JSON for the page's rows only and aggregates it in order.
+        """
         connection_type = get_named_type(definition.type)
         assert isinstance(connection_type, GraphQLObjectType)
         node_type: GraphQLNamedType = get_named_type(connection_type.fields["nodes"].type)
@@ -334,7 +352,7 @@ class _Query:
 
         clauses = order.clauses(reverse=args.backwards)
         selected = list(self.fields(node.selection_set, connection_type.name))
-        columns: list[Any] = [sa.func.row_number().over(order_by=clauses).label("rn")]
+        columns: list[Any] = [*child.c, sa.func.row_number().over(order_by=clauses).label("rn")]
         node_sets: dict[str, Any] = {}
         needs_cursor = False
         for sub in selected:
@@ -352,13 +370,13 @@ class _Query:
         if needs_cursor:  # encoding a cursor per row costs: only when one is asked for
             keys = sa.func.json_build_array(*(c for c, _ in order.columns))
             columns.append(_base64url(sa.cast(keys, sa.Text)).label("c"))
-        for label, selection in node_sets.items():
-            columns.append(self.node_json(spec, child, selection).label(f"j_{label}"))
-
         inner = sa.select(*columns).select_from(source).where(*where, *keyset)
         if outer is not None:
             inner = inner.correlate(outer)
         inner = inner.order_by(*clauses).limit(args.size + 1).subquery()
+        if known:
+            self.known[id(inner)] = known
+        json = {label: self.node_json(spec, inner, sel) for label, sel in node_sets.items()}
 
         within = inner.c.rn <= args.size
         in_order = inner.c.rn.desc() if args.backwards else inner.c.rn
@@ -376,9 +394,10 @@ class _Query:
                     count = count.correlate(outer)
                 pairs.append((key, count.scalar_subquery()))
             elif name == "nodes":
-                pairs.append((key, _agg(inner.c.j_nodes, in_order, within)))
+                pairs.append((key, _agg(json["nodes"], in_order, within)))
             elif name == "edges":
-                pairs.append((key, self._edges(sub, connection_type, inner, in_order, within)))
+                edges = self._edges(sub, connection_type, inner, json.get("edges"), in_order, within)
+                pairs.append((key, edges))
             elif name == "pageInfo":
                 start = array_agg(aggregate_order_by(inner.c.c, in_order)).filter(within)[1]
                 end = array_agg(aggregate_order_by(inner.c.c, reverse)).filter(within)[1]
@@ -400,8 +419,8 @@ class _Query:
         return sa.select(_object(pairs)).select_from(inner).scalar_subquery()
 
     def _edges(
-        self, node: FieldNode, connection_type: GraphQLObjectType, inner: Any, in_order: Any,
-        within: Any,
+        self, node: FieldNode, connection_type: GraphQLObjectType, inner: Any, node_json: Any,
+        in_order: Any, within: Any,
     ) -> sa.ColumnElement[Any]:
         edge_type = connection_type.name.replace("Connection", "Edge")
         pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
@@ -409,7 +428,7 @@ class _Query:
             key, name = (sub.alias or sub.name).value, sub.name.value
             value = {"cursor": inner.c.c, "__typename": _text(edge_type)}.get(name)
             if name == "node":
-                value = inner.c.j_edges
+                value = node_json
             if value is None:
                 raise NotCompilable(f"{edge_type}.{name}")
             pairs.append((key, value))
@@ -449,12 +468,15 @@ def compile_query(
     if operation.directives:
         return None
     schema = strawberry_schema._schema
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if isinstance(coerced, list):  # invalid variables: the resolvers report them
+        return None
     query = _Query(
         schema=schema,
         fragments={
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         },
-        variables=variables or {},
+        variables=coerced,
         settings=settings,
         allowed=allowed,
         strawberry_schema=strawberry_schema,

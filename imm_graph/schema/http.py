@@ -10,13 +10,15 @@ import json
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.graphql import OperationType  # strawberry's, not graphql-core's
 
 from imm_graph.errors import ValidationError
 from imm_graph.schema.context import Context
+from imm_graph.schema.cost import limit_code
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
@@ -30,7 +32,15 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
                 {"code": e.code, "field": e.field, "message": e.message} for e in original.errors
             ],
         }
+    elif not (formatted.get("extensions") or {}).get("code") and (code := limit_code(error)):
+        formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
     return formatted
+
+
+def _refusal_status(errors: list[dict[str, Any]]) -> int:
+    """403 when a query was refused only for missing scopes, else 400 (a bad request)."""
+    codes = {(e.get("extensions") or {}).get("code") for e in errors}
+    return 403 if codes == {"FORBIDDEN"} else 400
 
 
 def problem(status: int, title: str, detail: str) -> JSONResponse:
@@ -86,7 +96,7 @@ class GraphQLEndpoint:
             payload["errors"] = [format_error(e) for e in result.errors]
         if result.data is not None or not result.errors:
             payload["data"] = result.data
-        status = 200 if "data" in payload else 400
+        status = 200 if "data" in payload else _refusal_status(payload["errors"])
         return JSONResponse(payload, status_code=status)
 
     async def _body(self, request: Request) -> dict[str, Any]:

@@ -14,10 +14,9 @@ import sqlalchemy as sa
 import strawberry
 from strawberry import UNSET, Info
 
-from imm_graph import services
+from imm_graph import audit, services
+from imm_graph.auth import WRITE_CORE
 from imm_graph.errors import FieldError, ValidationError
-from imm_graph.services.errors import camel
-from imm_graph.schema import relations as r
 from imm_graph.schema import types as t
 from imm_graph.schema.context import Context
 from imm_graph.schema.enums import (
@@ -30,6 +29,8 @@ from imm_graph.schema.enums import (
     Timepoint,
 )
 from imm_graph.schema.ids import decode_pk
+from imm_graph.schema.permissions import requires
+from imm_graph.services.errors import camel
 
 N = TypeVar("N")
 
@@ -117,6 +118,8 @@ async def write(
             else:
                 pk = decode_pk(id, cls.__name__, "id")
                 row = await services.update(session, kind, pk, data)
+            # In the same transaction: no change lands without its audit row.
+            await audit.record_mutation(session, ctx, info.field_name, cls.__name__, [row.id])
     except ValidationError as exc:
         return None, _user_errors(exc.errors)
     await ctx.after_write()
@@ -330,80 +333,86 @@ class AssessmentPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def create_organisation(
         self, info: Info[Context, None], input: CreateOrganisationInput
     ) -> OrganisationPayload:
         obj, errors = await write(info, "organisation", t.Organisation, input)
         return OrganisationPayload(organisation=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def update_organisation(
         self, info: Info[Context, None], input: UpdateOrganisationInput
     ) -> OrganisationPayload:
         obj, errors = await write(info, "organisation", t.Organisation, input, input.id)
         return OrganisationPayload(organisation=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def create_programme(
         self, info: Info[Context, None], input: CreateProgrammeInput
     ) -> ProgrammePayload:
         obj, errors = await write(info, "programme", t.Programme, input)
         return ProgrammePayload(programme=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def update_programme(
         self, info: Info[Context, None], input: UpdateProgrammeInput
     ) -> ProgrammePayload:
         obj, errors = await write(info, "programme", t.Programme, input, input.id)
         return ProgrammePayload(programme=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def create_hub(self, info: Info[Context, None], input: CreateHubInput) -> HubPayload:
         obj, errors = await write(info, "hub", t.Hub, input)
         return HubPayload(hub=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def update_hub(self, info: Info[Context, None], input: UpdateHubInput) -> HubPayload:
         obj, errors = await write(info, "hub", t.Hub, input, input.id)
         return HubPayload(hub=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def create_project(
         self, info: Info[Context, None], input: CreateProjectInput
     ) -> ProjectPayload:
         obj, errors = await write(info, "project", t.Project, input)
         return ProjectPayload(project=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def update_project(
         self, info: Info[Context, None], input: UpdateProjectInput
     ) -> ProjectPayload:
         obj, errors = await write(info, "project", t.Project, input, input.id)
         return ProjectPayload(project=obj, errors=errors)
 
-    @strawberry.mutation(description="Record a delivered session with its attendance.")
+    @strawberry.mutation(
+        description="Record a delivered session with its attendance.",
+        extensions=requires(WRITE_CORE),
+    )
     async def record_session(
         self, info: Info[Context, None], input: RecordSessionInput
     ) -> SessionPayload:
         obj, errors = await write(info, "session", t.Session, input)
         return SessionPayload(session=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def update_session(
         self, info: Info[Context, None], input: UpdateSessionInput
     ) -> SessionPayload:
         obj, errors = await write(info, "session", t.Session, input, input.id)
         return SessionPayload(session=obj, errors=errors)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
     async def create_participant(
         self, info: Info[Context, None], input: CreateParticipantInput
     ) -> ParticipantPayload:
         obj, errors = await write(info, "participant", t.Participant, input)
         return ParticipantPayload(participant=obj, errors=errors)
 
-    @strawberry.mutation(description="Record a scored questionnaire; items are validated.")
+    @strawberry.mutation(
+        description="Record a scored questionnaire; items are validated.",
+        extensions=requires(WRITE_CORE),
+    )
     async def record_assessment(
         self, info: Info[Context, None], input: RecordAssessmentInput
     ) -> AssessmentPayload:

@@ -89,7 +89,9 @@ def requires(scope: str) -> list[FieldExtension]:
     return [PermissionExtension(permissions=[HasScope(scope)])]
 
 
-def forbidden(scope: str, fields: list[str], principal: Principal, nodes: Any = None) -> GraphQLError:
+def forbidden(
+    scope: str, fields: list[str], principal: Principal, nodes: Any = None
+) -> GraphQLError:
     listed = ", ".join(fields[:10]) + (" …" if len(fields) > 10 else "")
     if principal.is_anonymous:
         message = (
@@ -109,6 +111,7 @@ class AccessPolicy:
 
     explicit: dict[tuple[str, str], str]
     public: frozenset[tuple[str, str]]
+    private: frozenset[tuple[str, str]]
     guarded: frozenset[str]  # Query, and the object types implementing Node
     mutation: str | None
     query: str | None
@@ -137,9 +140,10 @@ class AccessPolicy:
         if schema.query_type is not None:
             guarded.add(schema.query_type.name)
         private = {_pair(entry) for entry in settings.private_fields}
-        public = ({_pair(entry) for entry in settings.public_fields} | marked) - private
+        public = {_pair(entry) for entry in settings.public_fields} | marked
         return cls(
-            explicit=explicit, public=frozenset(public), guarded=frozenset(guarded),
+            explicit=explicit, public=frozenset(public), private=frozenset(private),
+            guarded=frozenset(guarded),
             mutation=schema.mutation_type.name if schema.mutation_type else None,
             query=schema.query_type.name if schema.query_type else None,
             node_fields=node_fields,
@@ -154,13 +158,16 @@ class AccessPolicy:
             return WRITE_CORE
         if type_name not in self.guarded or (field == "id" and type_name != self.query):
             return None
+        if (type_name, field) in self.private or (type_name, "*") in self.private:
+            return READ_CORE
         if (type_name, field) in self.public or (type_name, "*") in self.public:
             return None
         return READ_CORE
 
     def can_read_type(self, principal: Principal, type_name: str) -> str | None:
         """None if ``principal`` may read some field of a node type, else the scope to ask for."""
-        needed = [self.required(type_name, f) for f in self.node_fields.get(type_name, ()) if f != "id"]
+        fields = self.node_fields.get(type_name, ())
+        needed = [self.required(type_name, f) for f in fields if f != "id"]
         if not needed or any(s is None or principal.has(s) for s in needed):
             return None
         return READ_CORE if READ_CORE in needed else sorted(s for s in needed if s)[0]
@@ -177,7 +184,7 @@ class AccessPolicy:
         named = walk.fragments(document)
         out: dict[str, list[tuple[str, FieldNode]]] = defaultdict(list)
 
-        def visit(selection_set: Any, parent: Any, seen: frozenset[tuple[int, str]]) -> None:
+        def visit(selection_set: Any, parent: Any) -> None:
             for selected in walk.collect(schema, selection_set, parent, named):
                 if selected.definition is None:
                     continue
@@ -187,9 +194,9 @@ class AccessPolicy:
                         out[scope].append((f"{type_name}.{selected.name}", selected.node))
                 if selected.node.selection_set is not None:
                     child = get_named_type(selected.definition.type)
-                    visit(selected.node.selection_set, child, seen)
+                    visit(selected.node.selection_set, child)
 
-        visit(op.selection_set, root, frozenset())
+        visit(op.selection_set, root)
         return out
 
 
@@ -234,6 +241,8 @@ class AccessControl(SchemaExtension):
                 for scope, found in sorted(missing.items()):
                     names = list(dict.fromkeys(name for name, _ in found))
                     errors.append(forbidden(scope, names, principal, [n for _, n in found[:5]]))
+                # Both: later extensions (the SQL fast path) must see the query is refused.
+                ec.pre_execution_errors = errors
                 ec.result = ExecutionResult(data=None, errors=errors)
         yield
 

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 import strawberry
 from strawberry import Info
 
+from imm_graph.auth import ADMIN, READ_CORE, READ_IMPACT
 from imm_graph.errors import ValidationError
+from imm_graph.schema import audit as a
 from imm_graph.schema import filters as f
 from imm_graph.schema import relations as r
 from imm_graph.schema import types as t
@@ -19,6 +21,7 @@ from imm_graph.schema.ids import decode_id
 from imm_graph.schema.impact import Impact, ImpactFilter, compute_impact
 from imm_graph.schema.loaders import by_key
 from imm_graph.schema.pagination import Connection, Order, connection, page_from_rows, page_query
+from imm_graph.schema.permissions import check_node_type, requires
 from imm_graph.schema.types import After, Before, First, Last
 
 
@@ -76,6 +79,16 @@ async def root_connection(
     return connection(page_from_rows(rows, args), order, lambda row: t.build(root.cls, row), count)
 
 
+def _check_type(info: Info[Context, None], id: str) -> None:
+    """The id names the type: its scope applies, before anything is loaded."""
+    try:
+        type_name, _ = decode_id(id)
+    except ValueError:
+        return
+    if type_name in t.NODE_TYPES:
+        check_node_type(info, type_name)
+
+
 async def _node(info: Info[Context, None], id: str) -> t.Node | None:
     try:
         type_name, key = decode_id(id)
@@ -84,6 +97,7 @@ async def _node(info: Info[Context, None], id: str) -> t.Node | None:
     found = t.NODE_TYPES.get(type_name)
     if found is None:
         return None
+    check_node_type(info, type_name)
     table, cls = found
     column = t._PK.get(cls, "id")
     pk: Any = key
@@ -108,6 +122,8 @@ class Query:
         limit = info.context.settings.max_page_size
         if len(ids) > limit:
             raise ValidationError.single("ids", "too_many", f"at most {limit} ids at once")
+        for i in ids:  # all checked first: a refusal must not leave other loads running
+            _check_type(info, i)
         return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
     @strawberry.field(description="Partner organisations.")
@@ -182,7 +198,10 @@ class Query:
             info, "clinicalCohorts", None, None, first, after, last, before
         )
 
-    @strawberry.field(description="Participants (pseudonymous fields only).")
+    @strawberry.field(
+        description="Participants (identifiable fields need read:personal).",
+        extensions=requires(READ_CORE),
+    )
     async def participants(
         self, info: Info[Context, None], filter: f.ParticipantFilter | None = None,
         first: First = None, after: After = None, last: Last = None, before: Before = None,
@@ -191,7 +210,9 @@ class Query:
             info, "participants", filter, None, first, after, last, before
         )
 
-    @strawberry.field(description="Outcome assessments, oldest first.")
+    @strawberry.field(
+        description="Outcome assessments, oldest first.", extensions=requires(READ_CORE)
+    )
     async def assessments(
         self, info: Info[Context, None], filter: f.AssessmentFilter | None = None,
         first: First = None, after: After = None, last: Last = None, before: Before = None,
@@ -208,10 +229,21 @@ class Query:
         return await root_connection(info, "trainings", filter, None, first, after, last, before)
 
     @strawberry.field(
-        description="Impact figures computed from the records (never typed in), for any slice."
+        description="Impact figures computed from the records (never typed in), for any slice.",
+        extensions=requires(READ_IMPACT),
     )
     async def impact(
         self, info: Info[Context, None],
         filter: Annotated[ImpactFilter | None, strawberry.argument()] = None,
     ) -> Impact:
         return await compute_impact(info.context, filter or ImpactFilter())
+
+    @strawberry.field(
+        description="The audit log, latest first: changes and reads of personal data.",
+        extensions=requires(ADMIN),
+    )
+    async def audit_log(
+        self, info: Info[Context, None], filter: a.AuditFilter | None = None,
+        first: First = None, after: After = None, last: Last = None, before: Before = None,
+    ) -> Connection[a.AuditEntry]:
+        return await a.audit_log(info, filter, t.page_args(info, first, after, last, before))

@@ -20,7 +20,13 @@ programmes = m.Programme.__table__
 projects = m.Project.__table__
 sessions = m.Session.__table__
 stakeholders = m.Stakeholder.__table__
-participants = m.Participant.__table__
+# Pseudonymous columns only: identifiable ones are read (and decrypted) by schema.personal alone.
+# A read-only view of the same table, on metadata of its own (Alembic never sees it).
+participants = sa.Table(
+    "participants", sa.MetaData(),
+    *(sa.Column(c.key, c.type, primary_key=c.primary_key) for c in m.Participant.__table__.c
+      if c.key not in m.PERSONAL_FIELDS and c.key != "nhs_number_index"),
+)
 enrolments = m.Enrolment.__table__
 assessments = m.OutcomeAssessment.__table__
 trainings = m.TrainingDelivery.__table__

@@ -13,7 +13,6 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 from strawberry import Info
 
-from imm_graph.scoring import score as score_items
 from imm_graph.schema import relations as r
 from imm_graph.schema.context import Context
 from imm_graph.schema.enums import (
@@ -27,8 +26,10 @@ from imm_graph.schema.enums import (
 )
 from imm_graph.schema.ids import encode_id
 from imm_graph.schema.loaders import by_key, counts, grouped, pages
-from imm_graph.schema.relations import Relation
 from imm_graph.schema.pagination import Connection, PageArgs, connection
+from imm_graph.schema.personal import personal_field
+from imm_graph.schema.relations import Relation
+from imm_graph.scoring import score as score_items
 
 N = TypeVar("N")
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -79,7 +80,10 @@ async def one(info: Info[Context, None], table: Any, cls: type[N], key: Any) -> 
 
 
 First = Annotated[
-    int | None, strawberry.argument(description="Return the first n items (default and maximum are set per server).")
+    int | None,
+    strawberry.argument(
+        description="Return the first n items (default and maximum are set per server)."
+    ),
 ]
 After = Annotated[str | None, strawberry.argument(description="Start after this cursor.")]
 Last = Annotated[int | None, strawberry.argument(description="Return the last n items.")]
@@ -192,7 +196,9 @@ class Programme(Node):
         self, info: Info[Context, None], first: First = None, after: After = None,
         last: Last = None, before: Before = None,
     ) -> Connection[Project]:
-        return await nested(info, r.PROGRAMME_PROJECTS, self.pk, Project, first, after, last, before)
+        return await nested(
+            info, r.PROGRAMME_PROJECTS, self.pk, Project, first, after, last, before
+        )
 
     @strawberry.field(description="Hubs run under this programme.")
     async def hubs(
@@ -358,12 +364,21 @@ class Stakeholder(Node):
 
 
 @strawberry.type(
-    description="A participant, pseudonymous: a reference, age band, generation and cohorts."
+    description="A participant, pseudonymous: a reference, age band, generation and cohorts. "
+    "Identifiable fields exist only where a referral brought them."
 )
 class Participant(Node):
     ref: str = strawberry.field(description="Pseudonymous reference, e.g. P-000123.")
     age_band: AgeBand | None
     generation: Generation
+    given_name = personal_field("given_name", "Given name.")
+    family_name = personal_field("family_name", "Family name.")
+    nhs_number = personal_field("nhs_number", "NHS number, 10 digits.")
+    date_of_birth = personal_field("date_of_birth", "Date of birth.")
+    email = personal_field("email", "E-mail address.")
+    phone = personal_field("phone", "Telephone number.")
+    address = personal_field("address", "Postal address.")
+    postcode = personal_field("postcode", "Postcode.")
 
     @strawberry.field
     async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:

@@ -7,9 +7,17 @@ GraphQL client sees the name it sent.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from imm_graph.errors import ValidationError
 from imm_graph.reference import (
@@ -25,7 +33,9 @@ from imm_graph.reference import (
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+    ),
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
@@ -81,7 +91,9 @@ class ProjectInput(Input):
     @model_validator(mode="after")
     def _dates(self) -> ProjectInput:
         if self.end_date is not None and self.end_date < self.start_date:
-            raise ValidationError.single("endDate", "date_order", "endDate must be on or after startDate")
+            raise ValidationError.single(
+                "endDate", "date_order", "endDate must be on or after startDate"
+            )
         return self
 
 
@@ -129,11 +141,68 @@ class StakeholderInput(Input):
     role: ShortText | None = None
 
 
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{7,24}$")
+
+
 class ParticipantInput(Input):
+    """A participant; the identifiable fields come only with a referral.
+
+    Error messages about identifiable fields never repeat the value: messages reach logs.
+    """
+
     ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     age_band: AgeBand | None = None
     generation: Generation
     cohort_codes: tuple[str, ...] = ()
+    given_name: PersonName | None = None
+    family_name: PersonName | None = None
+    nhs_number: str | None = None
+    date_of_birth: dt.date | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
+    address: ShortText | None = None
+    postcode: str | None = None
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs_number(cls, value: str | None) -> str | None:
+        from imm_graph.validators import validate_nhs_number
+
+        return validate_nhs_number(value, "nhsNumber") if value else None
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str | None) -> str | None:
+        from imm_graph.validators import validate_postcode
+
+        return validate_postcode(value, "postcode") if value else None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value and not _EMAIL.match(value):
+            raise ValidationError.single("email", "email_format", "email is not an e-mail address")
+        return value or None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value and not _PHONE.match(value):
+            raise ValidationError.single(
+                "phone", "phone_format", "phone must be 7 to 24 digits, spaces, +, ( ) or -"
+            )
+        return value or None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _date_of_birth(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not dt.date(1900, 1, 1) <= value <= dt.date.today():
+            raise ValidationError.single(
+                "dateOfBirth", "out_of_range", "dateOfBirth must be between 1900 and today"
+            )
+        return value
 
 
 class EnrolmentInput(Input):

@@ -49,6 +49,13 @@ def _scored(data: inputs.Input) -> dict[str, Any]:
     return {"items": list(data.items), "raw_score": result.raw, "score": result.score}
 
 
+def _nhs_index(data: inputs.Input) -> dict[str, Any]:
+    assert isinstance(data, inputs.ParticipantInput)
+    from imm_graph.crypto import blind_index
+
+    return {"nhs_number_index": blind_index(data.nhs_number) if data.nhs_number else None}
+
+
 SPECS: dict[str, EntitySpec] = {
     "organisation": EntitySpec(
         m.Organisation, inputs.OrganisationInput, unique=("ods_code",),
@@ -63,7 +70,9 @@ SPECS: dict[str, EntitySpec] = {
         references={"programme_id": m.Programme, "lead_organisation_id": m.Organisation},
         unique=("code",),
         links={
-            "partner_ids": Link(m.project_partners, "project_id", "organisation_id", m.Organisation),
+            "partner_ids": Link(
+                m.project_partners, "project_id", "organisation_id", m.Organisation
+            ),
             "cohort_codes": Link(m.project_cohorts, "project_id", "cohort_code", m.ClinicalCohort),
         },
         event="project.saved",
@@ -100,6 +109,7 @@ SPECS: dict[str, EntitySpec] = {
                 m.participant_cohorts, "participant_id", "cohort_code", m.ClinicalCohort
             ),
         },
+        derive=_nhs_index,
         event="participant.saved",
     ),
     "enrolment": EntitySpec(

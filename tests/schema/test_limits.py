@@ -6,8 +6,12 @@ import httpx
 
 from imm_graph.app import create_app
 from imm_graph.config import Settings
+from imm_graph.crypto import new_fernet_key
 from imm_graph.db import Database
 from tests.conftest import GraphQLClient
+
+# Production refuses to start without its keys (see tests/test_crypto.py).
+PRODUCTION_KEYS = {"secret_key": "test-secret-" + "x" * 32, "encryption_keys": new_fernet_key()}
 
 # Depth hidden inside fragments: limiters have been known to undercount these.
 DEEP_VIA_FRAGMENTS = """
@@ -41,7 +45,7 @@ async def test_alias_limit(gql: GraphQLClient) -> None:
 
 
 async def test_internal_errors_are_masked_in_production(database_url: str, db: Database) -> None:
-    settings = Settings(database_url=database_url, environment="production")
+    settings = Settings(database_url=database_url, environment="production", **PRODUCTION_KEYS)
     app = create_app(settings, database=db)
     await db.dispose()
     broken = Database("sqlite+aiosqlite:////nonexistent/dir/imm.db")
@@ -62,7 +66,8 @@ async def test_internal_errors_are_masked_in_production(database_url: str, db: D
 
 async def test_graphiql_only_when_enabled(database_url: str, db: Database) -> None:
     for environment, expected in (("development", 200), ("production", 404)):
-        app = create_app(Settings(database_url=database_url, environment=environment), database=db)
+        settings = Settings(database_url=database_url, environment=environment, **PRODUCTION_KEYS)
+        app = create_app(settings, database=db)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
         ) as http:

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from imm_graph.config import Settings
 from imm_graph.db import Database
 from tests import builders
 from tests.conftest import GraphQLClient
@@ -34,6 +36,12 @@ DEEP = """
   }
 }
 """
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The DataLoader path is under test here; the SQL compiler (one statement) has its own."""
+    return Settings(database_url=database_url, environment="test", sql_compiler=False)
 
 
 @contextmanager
@@ -86,8 +94,9 @@ async def test_deep_query_runs_a_fixed_number_of_statements(
     large, data = await _statements_for_deep_query(db, gql)
 
     # organisations, their count, hubs, host organisations, cohorts, partners, partner counts,
-    # sessions, and the session's hub: one statement each, whatever the number of rows.
-    assert small == large == 9
+    # sessions, and the session's hub: one statement each, whatever the number of rows; plus
+    # one that looks up the caller's API key (auth.Authenticator).
+    assert small == large == 9 + 1
     orgs = data["organisations"]["nodes"]
     assert len(orgs) == 2 + 3 + 25  # two partner schools, the first and the second batch
     assert sum(len(o["hubs"]["nodes"]) for o in orgs) == 3 + 25 * 4
