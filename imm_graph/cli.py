@@ -16,8 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from imm_graph.cli_keys import audit_app, keys_app
+from imm_graph.cli_plugins import register as register_plugin_commands
 from imm_graph.config import get_settings
 from imm_graph.db import Database
+from imm_graph.plugins import PluginManager
 
 app = typer.Typer(
     help="imm_graph: the partner data platform of Intergenerational Music Making.",
@@ -30,7 +32,9 @@ T = TypeVar("T")
 
 def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
     async def run() -> T:
-        db = Database(get_settings().database_url)
+        # Writes from the command line raise domain events for plug-ins like any other write.
+        plugins = PluginManager.load()
+        db = Database(get_settings().database_url, event_sink=plugins.event_dispatcher())
         try:
             return await work(db)
         finally:
@@ -105,7 +109,7 @@ def export_schema(
     """Write the GraphQL schema (SDL), so schema changes show up in review."""
     from imm_graph.schema.build import schema_sdl
 
-    output.write_text(schema_sdl(get_settings()))
+    output.write_text(schema_sdl(get_settings(), PluginManager.load(strict=False)))
     console.print(f"Wrote {output}")
 
 
@@ -114,6 +118,7 @@ app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:
+    register_plugin_commands(app, manager=PluginManager.load(strict=False))
     app()
 
 

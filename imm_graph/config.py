@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=None, description="Hide internal error messages; defaults to on in production"
     )
     sql_echo: bool = False
+    in_process_worker: bool = Field(
+        default=False,
+        description="Run the outbox worker inside the server process (else: imm-graph worker)",
+    )
     sql_compiler: bool = Field(
         default=True,
         description="Answer compilable read queries with one SQL statement (PostgreSQL only)",

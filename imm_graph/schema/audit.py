@@ -12,14 +12,11 @@ from strawberry import Info
 from imm_graph import models as m
 from imm_graph.schema.context import Context
 from imm_graph.schema.ids import decode_id, encode_id
-from imm_graph.schema.loaders import by_key
+from imm_graph.schema.loaders import by_key, root_page
 from imm_graph.schema.pagination import (
     Connection,
     Order,
     PageArgs,
-    connection,
-    page_from_rows,
-    page_query,
 )
 
 audit_entries = m.AuditEntry.__table__
@@ -113,13 +110,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
 async def audit_log(
     info: Info[Context, None], filter: AuditFilter | None, args: PageArgs
 ) -> Connection[AuditEntry]:
-    ctx = info.context
     where = [] if filter is None else filter.clauses()
-    rows = await ctx.fetch(page_query(sa.select(audit_entries).where(*where), ORDER, args))
-
-    async def count() -> int:
-        query = sa.select(sa.func.count()).select_from(audit_entries).where(*where)
-        return int((await ctx.fetch(query))[0][0])
 
     def build(row: Any) -> AuditEntry:
         values = row._mapping
@@ -130,4 +121,4 @@ async def audit_log(
             api_key_id=values["api_key_id"],
         )
 
-    return connection(page_from_rows(rows, args), ORDER, build, count)
+    return await root_page(info.context, audit_entries, where, ORDER, args, build)

@@ -24,6 +24,8 @@ from imm_graph.config import Settings
 from imm_graph.errors import ValidationError
 from imm_graph.schema import types as core_types
 from imm_graph.schema.cost import QueryCostLimiter
+from imm_graph.plugins import PluginManager
+from imm_graph.schema.deliveries import DeliveryMutations, DeliveryQueries
 from imm_graph.schema.fast_path import CompiledQueries
 from imm_graph.schema.mutations import Mutation
 from imm_graph.schema.permissions import AccessControl
@@ -65,8 +67,9 @@ def build_schema(
     mutations: Sequence[type] = (),
     types: Sequence[type] = (),
 ) -> strawberry.Schema:
-    query = merge_types("Query", (Query, *queries)) if queries else Query
-    mutation = merge_types("Mutation", (Mutation, *mutations)) if mutations else Mutation
+    """The core schema plus plug-ins' contributions (from `PluginManager.schema_contributions`)."""
+    query = merge_types("Query", (Query, DeliveryQueries, *queries))
+    mutation = merge_types("Mutation", (Mutation, DeliveryMutations, *mutations))
     return strawberry.Schema(
         query=query,
         mutation=mutation,
@@ -75,5 +78,16 @@ def build_schema(
     )
 
 
-def schema_sdl(settings: Settings) -> str:
-    return build_schema(settings).as_str() + "\n"
+def schema_for_plugins(settings: Settings, plugins: PluginManager) -> strawberry.Schema:
+    contributions = plugins.schema_contributions()
+    return build_schema(
+        settings,
+        queries=[q for c in contributions for q in c.queries],
+        mutations=[q for c in contributions for q in c.mutations],
+        types=[q for c in contributions for q in c.types],
+    )
+
+
+def schema_sdl(settings: Settings, plugins: PluginManager | None = None) -> str:
+    schema = build_schema(settings) if plugins is None else schema_for_plugins(settings, plugins)
+    return schema.as_str() + "\n"

@@ -6,20 +6,24 @@ Every list or object field below the root resolves through one of these loaders.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from strawberry.dataloader import DataLoader
 
 from imm_graph.schema.context import Context
-from imm_graph.schema.relations import Relation
 from imm_graph.schema.pagination import (
+    Connection,
+    Order,
     Page,
     PageArgs,
+    connection,
     nested_page_query,
     page_from_rows,
+    page_query,
 )
+from imm_graph.schema.relations import Relation
 
 
 def by_key(ctx: Context, table: sa.Table, column: str = "id") -> DataLoader[Any, Any]:
@@ -77,3 +81,17 @@ def grouped(ctx: Context, relation: Relation) -> DataLoader[Any, list[Any]]:
         return [found.get(pid, []) for pid in parent_ids]
 
     return ctx.loader(("grouped", relation.name), lambda: DataLoader(load_fn=load))
+
+
+async def root_page(
+    ctx: Context, table: sa.Table, where: list[Any], order: Order, args: PageArgs,
+    build: Callable[[Any], Any],
+) -> Connection[Any]:
+    """A root list as a connection: one statement for the page, one for `totalCount` if asked."""
+    rows = await ctx.fetch(page_query(sa.select(table).where(*where), order, args))
+
+    async def count() -> int:
+        query = sa.select(sa.func.count()).select_from(table).where(*where)
+        return int((await ctx.fetch(query))[0][0])
+
+    return connection(page_from_rows(rows, args), order, build, count)

@@ -19,8 +19,8 @@ from imm_graph.schema import types as t
 from imm_graph.schema.context import Context
 from imm_graph.schema.ids import decode_id
 from imm_graph.schema.impact import Impact, ImpactFilter, compute_impact
-from imm_graph.schema.loaders import by_key
-from imm_graph.schema.pagination import Connection, Order, connection, page_from_rows, page_query
+from imm_graph.schema.loaders import by_key, root_page
+from imm_graph.schema.pagination import Connection, Order
 from imm_graph.schema.permissions import check_node_type, requires
 from imm_graph.schema.types import After, Before, First, Last
 
@@ -66,17 +66,12 @@ async def root_connection(
     info: Info[Context, None], name: str, filter: Any, order_by: Any,
     first: int | None, after: str | None, last: int | None, before: str | None,
 ) -> Connection[Any]:
-    ctx = info.context
     root = ROOT_LISTS[name]
     where, order = root.spec(filter, order_by)
     args = t.page_args(info, first, after, last, before)
-    rows = await ctx.fetch(page_query(sa.select(root.table).where(*where), order, args))
-
-    async def count() -> int:
-        query = sa.select(sa.func.count()).select_from(root.table).where(*where)
-        return int((await ctx.fetch(query))[0][0])
-
-    return connection(page_from_rows(rows, args), order, lambda row: t.build(root.cls, row), count)
+    return await root_page(
+        info.context, root.table, where, order, args, lambda row: t.build(root.cls, row)
+    )
 
 
 def _check_type(info: Info[Context, None], id: str) -> None:

@@ -1,0 +1,125 @@
+"""The whole app with a plug-in, as a partner and IMM staff meet it.
+
+A session recorded through GraphQL raises a domain event; the example plug-in queues a signed
+delivery to its partner in the same transaction; the partner's endpoint fails until the
+delivery is dead-lettered; staff see every attempt in GraphQL, re-queue it, and it arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+
+from imm_graph.app import create_app
+from imm_graph.config import Settings
+from imm_graph.db import Database
+from imm_graph.outbox import OutboxSettings, run_once, verify_signature
+from imm_graph.plugins import PluginManager
+from imm_graph.schema.ids import encode_id
+from tests import builders
+from tests.conftest import GraphQLClient, MakeKey, bearer
+from tests.http_receiver import Receiver
+from tests.test_plugins import SECRET, configure_example, example, install, settings
+
+__all__ = ["example", "install"]  # fixtures, used by name below
+
+DELIVERIES = """
+query($status: DeliveryStatus) {
+  outboxDeliveries(status: $status) {
+    totalCount
+    nodes { id plugin status attempts lastStatusCode
+            attemptLog { attemptNo succeeded statusCode } }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def staff(
+    example: None, monkeypatch: pytest.MonkeyPatch, database_url: str, make_key: MakeKey
+) -> tuple[GraphQLClient, Database, PluginManager, Receiver]:
+    partner = Receiver(statuses=[500, 503])  # then 200
+    partner.__enter__()
+    configure_example(monkeypatch, partner.url)
+    plugins = PluginManager.load(settings())
+    db = Database(database_url, event_sink=plugins.event_dispatcher())
+    app = create_app(
+        Settings(database_url=database_url, environment="test"), database=db, plugins=plugins
+    )
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://imm.test")
+    gql = GraphQLClient(http, bearer(await make_key(["admin"])))
+    yield gql, db, plugins, partner
+    await http.aclose()
+    await db.dispose()
+    partner.__exit__(None, None, None)
+
+
+async def test_plugin_query_and_route_are_served(staff: tuple) -> None:
+    gql, *_ = staff
+    assert (await gql("{ exampleGreeting }")) == {"exampleGreeting": "Hello from the example plug-in"}
+    response = await gql.http.get("/plugins/example/status")
+    assert response.json() == {"plugin": "example", "waitingDeliveries": 0}
+
+
+async def test_a_failed_delivery_is_dead_lettered_seen_and_requeued(staff: tuple) -> None:
+    gql, db, plugins, partner = staff
+    async with db.transaction() as session:
+        host = await builders.organisation(session)
+        hub = await builders.hub(session, host.id)
+    recorded = await gql(
+        """mutation($hub: ID!) { recordSession(input: {hub: $hub, date: "2025-03-05",
+             attendance: {olderPeople: 9}}) { session { id } errors { field } } }""",
+        hub=encode_id("Hub", hub.id),
+    )
+    assert recorded["recordSession"]["errors"] == []
+    assert (await gql(DELIVERIES))["outboxDeliveries"]["totalCount"] == 1
+
+    outbox = OutboxSettings(max_attempts=2, base_delay_seconds=1, max_delay_seconds=1)
+    now = dt.datetime.now(dt.UTC)
+    async with httpx.AsyncClient() as client:
+        first = await run_once(db, client, secrets=plugins.secret, settings=outbox, now=now)
+        later = now + dt.timedelta(minutes=5)
+        second = await run_once(db, client, secrets=plugins.secret, settings=outbox, now=later)
+    assert (first.retrying, second.dead) == (1, 1)
+
+    dead = (await gql(DELIVERIES, status="DEAD"))["outboxDeliveries"]["nodes"]
+    [delivery] = dead
+    assert delivery["attempts"] == 2 and delivery["lastStatusCode"] == 503
+    assert [a["statusCode"] for a in delivery["attemptLog"]] == [500, 503]
+
+    requeued = await gql(
+        "mutation($id: ID!) { requeueDelivery(id: $id) { delivery { status attempts } "
+        "errors { code } } }",
+        id=delivery["id"],
+    )
+    assert requeued["requeueDelivery"] == {
+        "delivery": {"status": "PENDING", "attempts": 0}, "errors": [],
+    }
+    resent_at = later + dt.timedelta(minutes=5)
+    async with httpx.AsyncClient() as client:
+        third = await run_once(db, client, secrets=plugins.secret, settings=outbox, now=resent_at)
+    assert third.delivered == 1
+    assert len(partner.requests) == 3  # 500, 503, then the re-queued one, answered 200
+    last = partner.requests[-1]
+    assert verify_signature(
+        SECRET, last.headers["x-imm-signature"], last.body, now=resent_at.timestamp()
+    )
+
+
+async def test_requeueing_a_delivered_delivery_is_refused(staff: tuple) -> None:
+    gql, *_ = staff
+    body = await gql(
+        "mutation { requeueDelivery(id: \"%s\") { delivery { id } errors { code field } } }"
+        % encode_id("OutboxDelivery", 999)
+    )
+    assert body["requeueDelivery"]["errors"] == [{"code": "not_found", "field": "id"}]
+
+
+async def test_deliveries_are_for_admin_keys_only(staff: tuple, make_key: MakeKey) -> None:
+    gql, *_ = staff
+    partner_key = bearer(await make_key(["read:core"]))
+    body = await gql.raw("{ outboxDeliveries { totalCount } }", headers=partner_key)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["extensions"]["scope"] == "admin"
