@@ -24,8 +24,21 @@ from imm_graph.reference import CLINICAL_COHORTS, OrganisationKind
 
 CHUNK = 5000
 KINDS = [k.value for k in OrganisationKind]
-AREAS = ["Enfield", "Hackney", "Haringey", "Islington", "Newham", "Southwark", "Lambeth",
-         "Tower Hamlets", "Hounslow", "Woking", "Guildford", "Manchester", "High Wycombe"]
+AREAS = [
+    "Enfield",
+    "Hackney",
+    "Haringey",
+    "Islington",
+    "Newham",
+    "Southwark",
+    "Lambeth",
+    "Tower Hamlets",
+    "Hounslow",
+    "Woking",
+    "Guildford",
+    "Manchester",
+    "High Wycombe",
+]
 
 
 async def generate(url: str, organisations: int, hubs: int, sessions: int, seed: int) -> None:
@@ -37,14 +50,28 @@ async def generate(url: str, organisations: int, hubs: int, sessions: int, seed:
         for table in (m.Session, m.hub_cohorts, m.hub_partners, m.Hub, m.Organisation):
             await conn.execute(sa.delete(getattr(table, "__table__", table)))
     org_rows = [
-        {"id": i + 1, "name": f"Organisation {i + 1:05d}", "kind": rng.choice(KINDS),
-         "local_authority": rng.choice(AREAS), "created_at": now, "updated_at": now}
+        {
+            "id": i + 1,
+            "name": f"Organisation {i + 1:05d}",
+            "kind": rng.choice(KINDS),
+            "local_authority": rng.choice(AREAS),
+            "created_at": now,
+            "updated_at": now,
+        }
         for i in range(organisations)
     ]
     hub_rows = [
-        {"id": i + 1, "code": f"hub-{i + 1:06d}", "name": f"Hub {i + 1:06d}", "venue": "Venue",
-         "area": rng.choice(AREAS), "host_organisation_id": i % organisations + 1,
-         "status": "active", "created_at": now, "updated_at": now}
+        {
+            "id": i + 1,
+            "code": f"hub-{i + 1:06d}",
+            "name": f"Hub {i + 1:06d}",
+            "venue": "Venue",
+            "area": rng.choice(AREAS),
+            "host_organisation_id": i % organisations + 1,
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
+        }
         for i in range(hubs)
     ]
     cohort_codes = [c.code for c in CLINICAL_COHORTS]
@@ -55,11 +82,20 @@ async def generate(url: str, organisations: int, hubs: int, sessions: int, seed:
     ]
     start = dt.date(2022, 1, 3)
     session_rows = [
-        {"id": i + 1, "hub_id": i % hubs + 1, "session_date": start + dt.timedelta(days=i // hubs * 7),
-         "venue": "Venue", "facilitator": "IMM facilitator",
-         "children_young_people": rng.randint(5, 30), "older_people": rng.randint(5, 30),
-         "staff": rng.randint(1, 4), "volunteers": rng.randint(0, 3), "families": rng.randint(0, 6),
-         "created_at": now, "updated_at": now}
+        {
+            "id": i + 1,
+            "hub_id": i % hubs + 1,
+            "session_date": start + dt.timedelta(days=i // hubs * 7),
+            "venue": "Venue",
+            "facilitator": "IMM facilitator",
+            "children_young_people": rng.randint(5, 30),
+            "older_people": rng.randint(5, 30),
+            "staff": rng.randint(1, 4),
+            "volunteers": rng.randint(0, 3),
+            "families": rng.randint(0, 6),
+            "created_at": now,
+            "updated_at": now,
+        }
         for i in range(sessions)
     ]
     plan: list[tuple[str, Any, list[dict[str, Any]]]] = [
@@ -78,10 +114,12 @@ async def generate(url: str, organisations: int, hubs: int, sessions: int, seed:
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             for table in ("organisations", "hubs", "sessions"):
-                await conn.execute(sa.text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"
-                ))
+                await conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
             await conn.execute(sa.text("ANALYZE"))
     await engine.dispose()
 

@@ -35,8 +35,9 @@ QUERY = """
 """
 
 
-async def client(url: str, deadline: float, latencies: list[float], sizes: list[int],
-                 headers: dict[str, str]) -> int:
+async def client(
+    url: str, deadline: float, latencies: list[float], sizes: list[int], headers: dict[str, str]
+) -> int:
     errors = 0
     async with httpx.AsyncClient(timeout=60, headers=headers) as http:
         while time.perf_counter() < deadline:
@@ -53,24 +54,31 @@ async def client(url: str, deadline: float, latencies: list[float], sizes: list[
 async def run(url: str, clients: int, seconds: float, warmup: float, key: str | None) -> None:
     headers = {"authorization": f"Bearer {key}"} if key else {}
     if warmup:
-        await asyncio.gather(*(client(url, time.perf_counter() + warmup, [], [], headers)
-                               for _ in range(clients)))
+        await asyncio.gather(
+            *(client(url, time.perf_counter() + warmup, [], [], headers) for _ in range(clients))
+        )
     latencies: list[float] = []
     sizes: list[int] = []
     started = time.perf_counter()
-    errors = await asyncio.gather(*(client(url, started + seconds, latencies, sizes, headers)
-                                    for _ in range(clients)))
+    errors = await asyncio.gather(
+        *(client(url, started + seconds, latencies, sizes, headers) for _ in range(clients))
+    )
     elapsed = time.perf_counter() - started
     latencies.sort()
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
 
-    print(f"clients={clients} connections={clients} duration={elapsed:.1f}s "
-          f"requests={len(latencies)} errors={sum(errors)}")
-    print(f"throughput={len(latencies) / elapsed:.1f} req/s  "
-          f"latency p50={pct(0.5):.0f}ms p90={pct(0.9):.0f}ms p99={pct(0.99):.0f}ms "
-          f"mean={statistics.mean(latencies) * 1000:.0f}ms  response={statistics.mean(sizes) / 1024:.0f} KiB")
+    print(
+        f"clients={clients} connections={clients} duration={elapsed:.1f}s "
+        f"requests={len(latencies)} errors={sum(errors)}"
+    )
+    print(
+        f"throughput={len(latencies) / elapsed:.1f} req/s  "
+        f"latency p50={pct(0.5):.0f}ms p90={pct(0.9):.0f}ms p99={pct(0.99):.0f}ms "
+        f"mean={statistics.mean(latencies) * 1000:.0f}ms  "
+        f"response={statistics.mean(sizes) / 1024:.0f} KiB"
+    )
 
 
 def main() -> None:

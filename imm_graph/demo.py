@@ -28,8 +28,13 @@ def demo_size() -> int:
     """How many records a full load touches, for a progress bar."""
     participants = list(d.participant_plan())
     return (
-        len(d.ORGANISATIONS) + len(d.PROGRAMMES) + len(d.HUBS) + len(d.PROJECTS)
-        + len(d.STAKEHOLDERS) + len(d.TRAININGS) + sum(1 for _ in d.session_plan())
+        len(d.ORGANISATIONS)
+        + len(d.PROGRAMMES)
+        + len(d.HUBS)
+        + len(d.PROJECTS)
+        + len(d.STAKEHOLDERS)
+        + len(d.TRAININGS)
+        + sum(1 for _ in d.session_plan())
         + len(participants)
     )
 
@@ -42,10 +47,16 @@ async def seed_demo(db: Database, progress: Progress = _noop) -> dict[str, int]:
 
 async def table_counts(db: Database) -> dict[str, int]:
     tables = {
-        "organisations": m.Organisation, "programmes": m.Programme, "hubs": m.Hub,
-        "projects": m.Project, "sessions": m.Session, "stakeholders": m.Stakeholder,
-        "participants": m.Participant, "enrolments": m.Enrolment,
-        "assessments": m.OutcomeAssessment, "trainings": m.TrainingDelivery,
+        "organisations": m.Organisation,
+        "programmes": m.Programme,
+        "hubs": m.Hub,
+        "projects": m.Project,
+        "sessions": m.Session,
+        "stakeholders": m.Stakeholder,
+        "participants": m.Participant,
+        "enrolments": m.Enrolment,
+        "assessments": m.OutcomeAssessment,
+        "trainings": m.TrainingDelivery,
     }
     async with db.sessions() as session:
         return {
@@ -90,8 +101,12 @@ class _Loader:
         by_name = await self._existing(m.Organisation.name)
         for org in d.ORGANISATIONS:
             data = {
-                "name": org.name, "kind": org.kind, "local_authority": org.local_authority,
-                "postcode": org.postcode, "ods_code": org.ods_code, "website": org.website,
+                "name": org.name,
+                "kind": org.kind,
+                "local_authority": org.local_authority,
+                "postcode": org.postcode,
+                "ods_code": org.ods_code,
+                "website": org.website,
             }
             self.orgs[org.key] = await self._get_or_create(by_name, org.name, "organisation", data)
             self.progress("organisations", 1)
@@ -99,8 +114,12 @@ class _Loader:
     async def _programmes(self) -> None:
         by_code = await self._existing(m.Programme.code)
         for prog in d.PROGRAMMES:
-            data = {"code": prog.code, "name": prog.name, "arm": prog.arm,
-                    "description": prog.description}
+            data = {
+                "code": prog.code,
+                "name": prog.name,
+                "arm": prog.arm,
+                "description": prog.description,
+            }
             self.programmes[prog.code] = await self._get_or_create(
                 by_code, prog.code, "programme", data
             )
@@ -110,11 +129,16 @@ class _Loader:
         by_code = await self._existing(m.Hub.code)
         for hub in d.HUBS:
             data = {
-                "code": hub.code, "name": hub.name, "venue": hub.venue, "area": hub.area,
-                "local_authority": hub.local_authority, "schedule": hub.schedule,
+                "code": hub.code,
+                "name": hub.name,
+                "venue": hub.venue,
+                "area": hub.area,
+                "local_authority": hub.local_authority,
+                "schedule": hub.schedule,
                 "host_organisation_id": self.orgs[hub.host],
                 "programme_id": self.programmes[hub.programme] if hub.programme else None,
-                "status": hub.status, "started_on": hub.started_on,
+                "status": hub.status,
+                "started_on": hub.started_on,
                 "partner_ids": tuple(self.orgs[k] for k in hub.partners),
                 "cohort_codes": hub.cohorts,
             }
@@ -125,34 +149,40 @@ class _Loader:
         by_code = await self._existing(m.Project.code)
         for proj in d.PROJECTS:
             data = {
-                "code": proj.code, "name": proj.name,
-                "programme_id": self.programmes[proj.programme], "area": proj.area,
+                "code": proj.code,
+                "name": proj.name,
+                "programme_id": self.programmes[proj.programme],
+                "area": proj.area,
                 "local_authority": proj.local_authority,
                 "lead_organisation_id": self.orgs[proj.lead] if proj.lead else None,
-                "start_date": proj.start_date, "weeks": proj.weeks,
+                "start_date": proj.start_date,
+                "weeks": proj.weeks,
                 "partner_ids": tuple(self.orgs[k] for k in proj.partners),
                 "cohort_codes": proj.cohorts,
             }
-            self.projects[proj.code] = await self._get_or_create(by_code, proj.code, "project", data)
+            self.projects[proj.code] = await self._get_or_create(
+                by_code, proj.code, "project", data
+            )
             self.progress("projects", 1)
 
     async def _stakeholders(self) -> None:
         existing = await self._existing(m.Stakeholder.name, m.Stakeholder.kind_code)
         for person in d.STAKEHOLDERS:
             data = {
-                "name": person.name, "kind_code": person.kind, "role": person.role,
+                "name": person.name,
+                "kind_code": person.kind,
+                "role": person.role,
                 "organisation_id": self.orgs[person.organisation] if person.organisation else None,
             }
             await self._get_or_create(existing, (person.name, person.kind), "stakeholder", data)
             self.progress("stakeholders", 1)
 
     async def _trainings(self) -> None:
-        existing = await self._existing(
-            m.TrainingDelivery.title, m.TrainingDelivery.delivered_on
-        )
+        existing = await self._existing(m.TrainingDelivery.title, m.TrainingDelivery.delivered_on)
         for course in d.TRAININGS:
             data = {
-                "title": course.title, "delivered_on": course.delivered_on,
+                "title": course.title,
+                "delivered_on": course.delivered_on,
                 "trainees": course.trainees,
                 "programme_id": self.programmes[course.programme] if course.programme else None,
                 "organisation_id": self.orgs[course.organisation] if course.organisation else None,
@@ -170,10 +200,16 @@ class _Loader:
             hub_id = self.hubs[s.parent_code] if s.parent_kind == "hub" else None
             project_id = self.projects[s.parent_code] if s.parent_kind == "project" else None
             data = {
-                "hub_id": hub_id, "project_id": project_id, "session_date": s.date,
-                "venue": s.venue, "facilitator": s.facilitator,
-                "children_young_people": s.children_young_people, "older_people": s.older_people,
-                "staff": s.staff, "volunteers": s.volunteers, "families": s.families,
+                "hub_id": hub_id,
+                "project_id": project_id,
+                "session_date": s.date,
+                "venue": s.venue,
+                "facilitator": s.facilitator,
+                "children_young_people": s.children_young_people,
+                "older_people": s.older_people,
+                "staff": s.staff,
+                "volunteers": s.volunteers,
+                "families": s.families,
             }
             await self._get_or_create(
                 existing, (hub_id, project_id, s.date, s.venue), "session", data
@@ -186,27 +222,49 @@ class _Loader:
             m.Enrolment.participant_id, m.Enrolment.hub_id, m.Enrolment.project_id
         )
         assessed = await self._existing(
-            m.OutcomeAssessment.participant_id, m.OutcomeAssessment.measure,
-            m.OutcomeAssessment.timepoint, m.OutcomeAssessment.assessed_on,
+            m.OutcomeAssessment.participant_id,
+            m.OutcomeAssessment.measure,
+            m.OutcomeAssessment.timepoint,
+            m.OutcomeAssessment.assessed_on,
         )
         for p in d.participant_plan():
             pid = await self._get_or_create(
-                by_ref, p.ref, "participant",
-                {"ref": p.ref, "age_band": p.age_band, "generation": p.generation,
-                 "cohort_codes": p.cohorts},
+                by_ref,
+                p.ref,
+                "participant",
+                {
+                    "ref": p.ref,
+                    "age_band": p.age_band,
+                    "generation": p.generation,
+                    "cohort_codes": p.cohorts,
+                },
             )
             hub_id = self.hubs[p.hub] if p.hub else None
             project_id = self.projects[p.project] if p.project else None
             await self._get_or_create(
-                enrolled, (pid, hub_id, project_id), "enrolment",
-                {"participant_id": pid, "hub_id": hub_id, "project_id": project_id,
-                 "enrolled_on": p.enrolled_on},
+                enrolled,
+                (pid, hub_id, project_id),
+                "enrolment",
+                {
+                    "participant_id": pid,
+                    "hub_id": hub_id,
+                    "project_id": project_id,
+                    "enrolled_on": p.enrolled_on,
+                },
             )
             for a in p.assessments:
                 await self._get_or_create(
-                    assessed, (pid, a.measure, a.timepoint, a.assessed_on), "assessment",
-                    {"participant_id": pid, "measure": a.measure, "timepoint": a.timepoint,
-                     "assessed_on": a.assessed_on, "items": a.items, "hub_id": hub_id,
-                     "project_id": project_id},
+                    assessed,
+                    (pid, a.measure, a.timepoint, a.assessed_on),
+                    "assessment",
+                    {
+                        "participant_id": pid,
+                        "measure": a.measure,
+                        "timepoint": a.timepoint,
+                        "assessed_on": a.assessed_on,
+                        "items": a.items,
+                        "hub_id": hub_id,
+                        "project_id": project_id,
+                    },
                 )
             self.progress("participants", 1)

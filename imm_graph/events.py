@@ -33,7 +33,7 @@ from imm_graph.db import Database, utcnow
 from imm_graph.errors import ValidationError
 from imm_graph.logging import get_logger
 from imm_graph.models.events import DomainEventRecord, EventDelivery, EventDeliveryStatus
-from imm_graph.retry import RetryPolicy, error_text
+from imm_graph.retry import RetryPolicy, error_text, staff_list
 
 if TYPE_CHECKING:
     from imm_graph.plugins import PluginHook, PluginManager
@@ -361,11 +361,7 @@ async def list_event_deliveries(
     after_id: int | None = None,
 ) -> list[EventDelivery]:
     """Failed (and retried) event hooks for staff, oldest first, keyset-paginated by id."""
-    query = sa.select(EventDelivery).order_by(EventDelivery.id).limit(limit)
-    if status is not None:
-        query = query.where(EventDelivery.status == EventDeliveryStatus(status))
-    if plugin is not None:
-        query = query.where(EventDelivery.plugin == plugin)
-    if after_id is not None:
-        query = query.where(EventDelivery.id > after_id)
-    return list(await session.scalars(query))
+    return await staff_list(
+        session, EventDelivery, status=None if status is None else EventDeliveryStatus(status),
+        plugin=plugin, limit=limit, after_id=after_id,
+    )

@@ -41,7 +41,7 @@ from imm_graph.db import Database, utcnow
 from imm_graph.errors import ValidationError
 from imm_graph.logging import get_logger
 from imm_graph.models.outbox import DeliveryAttempt, DeliveryStatus, OutboxDelivery
-from imm_graph.retry import RetryPolicy, error_text
+from imm_graph.retry import RetryPolicy, error_text, staff_list
 
 if TYPE_CHECKING:
     from imm_graph.events import RetryReport
@@ -477,14 +477,10 @@ async def list_deliveries(
     after_id: int | None = None,
 ) -> list[OutboxDelivery]:
     """Deliveries oldest first, keyset-paginated by ``id`` (pass the last id seen)."""
-    query = sa.select(OutboxDelivery).order_by(OutboxDelivery.id).limit(limit)
-    if status is not None:
-        query = query.where(OutboxDelivery.status == DeliveryStatus(status))
-    if plugin is not None:
-        query = query.where(OutboxDelivery.plugin == plugin)
-    if after_id is not None:
-        query = query.where(OutboxDelivery.id > after_id)
-    return list(await session.scalars(query))
+    return await staff_list(
+        session, OutboxDelivery, status=None if status is None else DeliveryStatus(status),
+        plugin=plugin, limit=limit, after_id=after_id,
+    )
 
 
 async def get_delivery(session: AsyncSession, id: int | str) -> OutboxDelivery | None:

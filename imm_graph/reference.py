@@ -85,7 +85,7 @@ class Timepoint(StrEnum):
 
 
 class ProgrammeArm(StrEnum):
-    """IMM's delivery arms (mission statement): community programmes, therapy, training, campaigns."""
+    """IMM's delivery arms (mission statement): community, music therapy, training, campaigns."""
 
     COMMUNITY = "community"
     MUSIC_THERAPY = "music_therapy"
@@ -94,80 +94,179 @@ class ProgrammeArm(StrEnum):
 
 
 CLINICAL_COHORTS: tuple[Term, ...] = (
-    Term("older_people", "Older People",
-         "Including both community-dwelling/shelter housing and those in care settings."),
-    Term("cyp", "Children and Young People (CYP)",
-         "Covering a broad age range, from infants to young adults."),
-    Term("families", "Families",
-         "Including multigenerational family units and those with unique family structures."),
-    Term("mental_health", "Mental Health",
-         "Individuals with varying mental health needs, including anxiety, depression, PTSD, etc."),
-    Term("dementia", "Dementia",
-         "Individuals living with different forms of dementia and their caregivers."),
-    Term("send", "Special Educational Needs and Disabilities (SEND)",
-         "Children, young people, and adults with a wide range of additional needs."),
-    Term("lgbtq", "LGBTQ+",
-         "Individuals of diverse sexual orientations and gender identities, including older "
-         "LGBTQ+ individuals who may have unique needs."),
-    Term("neurological", "Neurological Disorders",
-         "Including Parkinson's, multiple sclerosis, stroke survivors, etc."),
-    Term("palliative", "Palliative Care and End-of-Life",
-         "Individuals receiving palliative care or at end-of-life stages."),
-    Term("chronic_illness", "Chronic Illness and Disability",
-         "Individuals with chronic physical health conditions or disabilities."),
-    Term("autism", "Autism Spectrum Disorder (ASD)",
-         "Individuals on the autism spectrum across all ages."),
-    Term("refugees", "Refugees and Asylum Seekers",
-         "Individuals who may have experienced trauma and dislocation."),
-    Term("socioeconomic", "Socioeconomically Disadvantaged Groups",
-         "Individuals or families living in poverty or under economic stress."),
-    Term("substance_use", "Substance Use and Recovery",
-         "Individuals in recovery from addiction or those currently using substances."),
-    Term("caregivers", "Caregivers and Support Workers",
-         "Including family caregivers and professional support workers."),
+    Term(
+        "older_people",
+        "Older People",
+        "Including both community-dwelling/shelter housing and those in care settings.",
+    ),
+    Term(
+        "cyp",
+        "Children and Young People (CYP)",
+        "Covering a broad age range, from infants to young adults.",
+    ),
+    Term(
+        "families",
+        "Families",
+        "Including multigenerational family units and those with unique family structures.",
+    ),
+    Term(
+        "mental_health",
+        "Mental Health",
+        "Individuals with varying mental health needs, including anxiety, depression, PTSD, etc.",
+    ),
+    Term(
+        "dementia",
+        "Dementia",
+        "Individuals living with different forms of dementia and their caregivers.",
+    ),
+    Term(
+        "send",
+        "Special Educational Needs and Disabilities (SEND)",
+        "Children, young people, and adults with a wide range of additional needs.",
+    ),
+    Term(
+        "lgbtq",
+        "LGBTQ+",
+        "Individuals of diverse sexual orientations and gender identities, including older "
+        "LGBTQ+ individuals who may have unique needs.",
+    ),
+    Term(
+        "neurological",
+        "Neurological Disorders",
+        "Including Parkinson's, multiple sclerosis, stroke survivors, etc.",
+    ),
+    Term(
+        "palliative",
+        "Palliative Care and End-of-Life",
+        "Individuals receiving palliative care or at end-of-life stages.",
+    ),
+    Term(
+        "chronic_illness",
+        "Chronic Illness and Disability",
+        "Individuals with chronic physical health conditions or disabilities.",
+    ),
+    Term(
+        "autism",
+        "Autism Spectrum Disorder (ASD)",
+        "Individuals on the autism spectrum across all ages.",
+    ),
+    Term(
+        "refugees",
+        "Refugees and Asylum Seekers",
+        "Individuals who may have experienced trauma and dislocation.",
+    ),
+    Term(
+        "socioeconomic",
+        "Socioeconomically Disadvantaged Groups",
+        "Individuals or families living in poverty or under economic stress.",
+    ),
+    Term(
+        "substance_use",
+        "Substance Use and Recovery",
+        "Individuals in recovery from addiction or those currently using substances.",
+    ),
+    Term(
+        "caregivers",
+        "Caregivers and Support Workers",
+        "Including family caregivers and professional support workers.",
+    ),
 )
 
 STAKEHOLDER_KINDS: tuple[Term, ...] = (
-    Term("participants", "Participants",
-         "Individuals directly involved in the music-making sessions."),
-    Term("family_members", "Family Members",
-         "Relatives who support or participate alongside the primary cohort."),
-    Term("health_social_care_professionals", "Health and Social Care Professionals",
-         "Including doctors, nurses, social workers, therapists, social prescribers etc."),
-    Term("community_organisations", "Community Organisations",
-         "Local groups and charities supporting various cohorts."),
-    Term("educational_institutions", "Educational Institutions",
-         "Schools, colleges, and universities with students participating in programs."),
-    Term("music_therapists_facilitators", "AHP Music Therapists and Facilitators",
-         "Professionals delivering the music-making sessions."),
-    Term("policy_makers_funders", "Policy Makers and Funders",
-         "Organisations or individuals responsible for funding and policy decisions."),
-    Term("cultural_arts_organisations", "Cultural and Arts Organisations",
-         "Including orchestras, museums, performance halls, community choirs, and arts charities."),
-    Term("researchers_academics", "Researchers and Academics",
-         "Individuals conducting studies on the impacts of intergenerational music-making."),
-    Term("advocacy_groups", "Advocacy Groups",
-         "Organisations representing the interests of specific cohorts, like dementia or mental "
-         "health charities."),
-    Term("volunteers", "Volunteers",
-         "Individuals who assist in the delivery or facilitation of sessions."),
-    Term("technology_providers", "Technology Providers",
-         "Companies or organisations providing assistive or adaptive technologies used in "
-         "music-making."),
-    Term("local_government_public_health", "Local Government and Public Health Bodies",
-         "Involved in community health and wellbeing initiatives."),
-    Term("housing_providers", "Housing Providers",
-         "Including residential care homes, assisted living facilities, and sheltered housing "
-         "schemes."),
-    Term("hospitals_healthcare", "Hospitals and Healthcare Facilities",
-         "Including acute care settings, rehabilitation centers, and mental health hospitals."),
-    Term("community_assets", "Community Assets",
-         "Libraries, community centers, church halls, village halls, and other public spaces that "
-         "can host music-making activities."),
-    Term("transportation_services", "Transportation Services",
-         "Organisations providing transportation to participants, especially those with mobility "
-         "issues."),
-    Term("private_sector_partners", "Private Sector Partners",
-         "Businesses that may sponsor or support initiatives (e.g., local businesses, corporate "
-         "social responsibility programs)."),
+    Term(
+        "participants",
+        "Participants",
+        "Individuals directly involved in the music-making sessions.",
+    ),
+    Term(
+        "family_members",
+        "Family Members",
+        "Relatives who support or participate alongside the primary cohort.",
+    ),
+    Term(
+        "health_social_care_professionals",
+        "Health and Social Care Professionals",
+        "Including doctors, nurses, social workers, therapists, social prescribers etc.",
+    ),
+    Term(
+        "community_organisations",
+        "Community Organisations",
+        "Local groups and charities supporting various cohorts.",
+    ),
+    Term(
+        "educational_institutions",
+        "Educational Institutions",
+        "Schools, colleges, and universities with students participating in programs.",
+    ),
+    Term(
+        "music_therapists_facilitators",
+        "AHP Music Therapists and Facilitators",
+        "Professionals delivering the music-making sessions.",
+    ),
+    Term(
+        "policy_makers_funders",
+        "Policy Makers and Funders",
+        "Organisations or individuals responsible for funding and policy decisions.",
+    ),
+    Term(
+        "cultural_arts_organisations",
+        "Cultural and Arts Organisations",
+        "Including orchestras, museums, performance halls, community choirs, and arts charities.",
+    ),
+    Term(
+        "researchers_academics",
+        "Researchers and Academics",
+        "Individuals conducting studies on the impacts of intergenerational music-making.",
+    ),
+    Term(
+        "advocacy_groups",
+        "Advocacy Groups",
+        "Organisations representing the interests of specific cohorts, like dementia or mental "
+        "health charities.",
+    ),
+    Term(
+        "volunteers",
+        "Volunteers",
+        "Individuals who assist in the delivery or facilitation of sessions.",
+    ),
+    Term(
+        "technology_providers",
+        "Technology Providers",
+        "Companies or organisations providing assistive or adaptive technologies used in "
+        "music-making.",
+    ),
+    Term(
+        "local_government_public_health",
+        "Local Government and Public Health Bodies",
+        "Involved in community health and wellbeing initiatives.",
+    ),
+    Term(
+        "housing_providers",
+        "Housing Providers",
+        "Including residential care homes, assisted living facilities, and sheltered housing "
+        "schemes.",
+    ),
+    Term(
+        "hospitals_healthcare",
+        "Hospitals and Healthcare Facilities",
+        "Including acute care settings, rehabilitation centers, and mental health hospitals.",
+    ),
+    Term(
+        "community_assets",
+        "Community Assets",
+        "Libraries, community centers, church halls, village halls, and other public spaces that "
+        "can host music-making activities.",
+    ),
+    Term(
+        "transportation_services",
+        "Transportation Services",
+        "Organisations providing transportation to participants, especially those with mobility "
+        "issues.",
+    ),
+    Term(
+        "private_sector_partners",
+        "Private Sector Partners",
+        "Businesses that may sponsor or support initiatives (e.g., local businesses, corporate "
+        "social responsibility programs).",
+    ),
 )

@@ -10,8 +10,10 @@ import datetime as dt
 import random as _random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pydantic
+import sqlalchemy as sa
 from sqlalchemy.exc import StatementError
 
 MAX_ERROR_LENGTH = 300
@@ -91,3 +93,23 @@ def _first_line(text: str) -> str:
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+async def staff_list(
+    session: Any,
+    model: Any,
+    *,
+    status: Any = None,
+    plugin: str | None = None,
+    limit: int = 50,
+    after_id: int | None = None,
+) -> list[Any]:
+    """Retried work (deliveries, event hooks) for staff, oldest first, keyset-paginated by id."""
+    query = sa.select(model).order_by(model.id).limit(limit)
+    if status is not None:
+        query = query.where(model.status == status)
+    if plugin is not None:
+        query = query.where(model.plugin == plugin)
+    if after_id is not None:
+        query = query.where(model.id > after_id)
+    return list(await session.scalars(query))

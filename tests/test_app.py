@@ -58,7 +58,9 @@ async def staff(
 
 async def test_plugin_query_and_route_are_served(staff: tuple) -> None:
     gql, *_ = staff
-    assert (await gql("{ exampleGreeting }")) == {"exampleGreeting": "Hello from the example plug-in"}
+    assert (await gql("{ exampleGreeting }")) == {
+        "exampleGreeting": "Hello from the example plug-in"
+    }
     response = await gql.http.get("/plugins/example/status")
     assert response.json() == {"plugin": "example", "waitingDeliveries": 0}
 
@@ -95,7 +97,8 @@ async def test_a_failed_delivery_is_dead_lettered_seen_and_requeued(staff: tuple
         id=delivery["id"],
     )
     assert requeued["requeueDelivery"] == {
-        "delivery": {"status": "PENDING", "attempts": 0}, "errors": [],
+        "delivery": {"status": "PENDING", "attempts": 0},
+        "errors": [],
     }
     resent_at = later + dt.timedelta(minutes=5)
     async with httpx.AsyncClient() as client:
@@ -111,8 +114,8 @@ async def test_a_failed_delivery_is_dead_lettered_seen_and_requeued(staff: tuple
 async def test_requeueing_a_delivered_delivery_is_refused(staff: tuple) -> None:
     gql, *_ = staff
     body = await gql(
-        "mutation { requeueDelivery(id: \"%s\") { delivery { id } errors { code field } } }"
-        % encode_id("OutboxDelivery", 999)
+        "mutation($id: ID!) { requeueDelivery(id: $id) { delivery { id } errors { code field } } }",
+        id=encode_id("OutboxDelivery", 999),
     )
     assert body["requeueDelivery"]["errors"] == [{"code": "not_found", "field": "id"}]
 

@@ -1,4 +1,4 @@
-"""Organisations: the partner bodies IMM works with (care homes, schools, NHS bodies, councils …)."""
+"""Organisations: the partner bodies IMM works with (care homes, schools, NHS bodies …)."""
 
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from strawberry.tools import merge_types
 
 from imm_graph.config import Settings
 from imm_graph.errors import ValidationError
+from imm_graph.plugins import PluginManager
 from imm_graph.schema import types as core_types
 from imm_graph.schema.cost import QueryCostLimiter
-from imm_graph.plugins import PluginManager
 from imm_graph.schema.deliveries import DeliveryMutations, DeliveryQueries
 from imm_graph.schema.fast_path import CompiledQueries
 from imm_graph.schema.mutations import Mutation

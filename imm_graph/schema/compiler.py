@@ -49,7 +49,9 @@ from imm_graph.schema.pagination import Order, PageArgs
 from imm_graph.schema.relations import Relation
 from imm_graph.services.errors import camel
 
-FieldAllowed = Callable[[str, str], bool]  # (GraphQL type name, field name) -> may the caller read it
+FieldAllowed = Callable[
+    [str, str], bool
+]  # (GraphQL type name, field name) -> may the caller read it
 
 
 class NotCompilable(Exception):
@@ -94,8 +96,10 @@ def _specs() -> dict[str, ObjectSpec]:
         specs[type_name] = ObjectSpec(type_name, table, pk, _scalars(cls, table))
     s = specs
     s["Organisation"].connections |= {
-        "hubs": r.ORGANISATION_HUBS, "partnerHubs": r.ORGANISATION_PARTNER_HUBS,
-        "projects": r.ORGANISATION_PROJECTS, "stakeholders": r.ORGANISATION_STAKEHOLDERS,
+        "hubs": r.ORGANISATION_HUBS,
+        "partnerHubs": r.ORGANISATION_PARTNER_HUBS,
+        "projects": r.ORGANISATION_PROJECTS,
+        "stakeholders": r.ORGANISATION_STAKEHOLDERS,
     }
     s["Programme"].connections |= {"projects": r.PROGRAMME_PROJECTS, "hubs": r.PROGRAMME_HUBS}
     s["Hub"].to_one |= {
@@ -112,20 +116,24 @@ def _specs() -> dict[str, ObjectSpec]:
     s["Project"].lists |= {"cohorts": r.PROJECT_COHORTS}
     s["Session"].to_one |= {"hub": ("Hub", "hub_id"), "project": ("Project", "project_id")}
     s["Stakeholder"].to_one |= {
-        "kind": ("StakeholderKind", "kind_code"), "organisation": ("Organisation", "organisation_id"),
+        "kind": ("StakeholderKind", "kind_code"),
+        "organisation": ("Organisation", "organisation_id"),
     }
     s["ClinicalCohort"].connections |= {"hubs": r.COHORT_HUBS, "projects": r.COHORT_PROJECTS}
     s["Participant"].lists |= {"cohorts": r.PARTICIPANT_COHORTS}
     s["Participant"].connections |= {
-        "enrolments": r.PARTICIPANT_ENROLMENTS, "assessments": r.PARTICIPANT_ASSESSMENTS,
+        "enrolments": r.PARTICIPANT_ENROLMENTS,
+        "assessments": r.PARTICIPANT_ASSESSMENTS,
     }
     for name in ("Enrolment", "OutcomeAssessment"):
         s[name].to_one |= {
-            "participant": ("Participant", "participant_id"), "hub": ("Hub", "hub_id"),
+            "participant": ("Participant", "participant_id"),
+            "hub": ("Hub", "hub_id"),
             "project": ("Project", "project_id"),
         }
     s["TrainingDelivery"].to_one |= {
-        "programme": ("Programme", "programme_id"), "organisation": ("Organisation", "organisation_id"),
+        "programme": ("Programme", "programme_id"),
+        "organisation": ("Organisation", "organisation_id"),
     }
     return specs
 
@@ -141,7 +149,9 @@ def _text(value: str) -> sa.ColumnElement[Any]:
 def _base64url(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
     """Unpadded URL-safe base64 of a text, as imm_graph.schema.ids and pagination encode."""
     encoded = sa.func.encode(sa.func.convert_to(expr, _text("UTF8")), _text("base64"))
-    return sa.func.translate(sa.func.rtrim(encoded, _text("=")), sa.literal_column("E'+/\\n'"), _text("-_"))
+    return sa.func.translate(
+        sa.func.rtrim(encoded, _text("=")), sa.literal_column("E'+/\\n'"), _text("-_")
+    )
 
 
 def _object(pairs: list[tuple[str, sa.ColumnElement[Any]]]) -> sa.ColumnElement[Any]:
@@ -277,7 +287,8 @@ class _Query:
                     pairs.append((key, sum((row.c[c] for c in columns), sa.literal_column("0"))))
                 else:
                     column = {
-                        "childrenYoungPeople": "children_young_people", "olderPeople": "older_people",
+                        "childrenYoungPeople": "children_young_people",
+                        "olderPeople": "older_people",
                     }.get(field_name, field_name)
                     pairs.append((key, row.c[column]))
             return _object(pairs)
@@ -311,8 +322,13 @@ class _Query:
     # --- connections --------------------------------------------------------------------------
 
     def _nested_connection(
-        self, relation: Relation, row: Any, spec: ObjectSpec, definition: GraphQLField,
-        node: FieldNode, parent_type: GraphQLObjectType,
+        self,
+        relation: Relation,
+        row: Any,
+        spec: ObjectSpec,
+        definition: GraphQLField,
+        node: FieldNode,
+        parent_type: GraphQLObjectType,
     ) -> sa.ColumnElement[Any]:
         child = relation.child.alias()
         link = relation.link.alias() if relation.link is not None else None
@@ -325,8 +341,15 @@ class _Query:
         )
 
     def connection(
-        self, definition: GraphQLField, node: FieldNode, source: Any, child: Any,
-        where: list[Any], order: Order, args: PageArgs, outer: Any | None,
+        self,
+        definition: GraphQLField,
+        node: FieldNode,
+        source: Any,
+        child: Any,
+        where: list[Any],
+        order: Order,
+        args: PageArgs,
+        outer: Any | None,
         known: dict[str, Any] | None = None,
     ) -> sa.ColumnElement[Any]:
         """A page of rows as `{nodes, edges, pageInfo, totalCount}` JSON.
@@ -396,7 +419,9 @@ class _Query:
             elif name == "nodes":
                 pairs.append((key, _agg(json["nodes"], in_order, within)))
             elif name == "edges":
-                edges = self._edges(sub, connection_type, inner, json.get("edges"), in_order, within)
+                edges = self._edges(
+                    sub, connection_type, inner, json.get("edges"), in_order, within
+                )
                 pairs.append((key, edges))
             elif name == "pageInfo":
                 start = array_agg(aggregate_order_by(inner.c.c, in_order)).filter(within)[1]
@@ -409,8 +434,10 @@ class _Query:
                     "__typename": _text("PageInfo"),
                 }
                 info["hasPreviousPage" if args.backwards else "hasNextPage"] = more
-                page = [((p.alias or p.name).value, info[p.name.value])
-                        for p in self.fields(sub.selection_set, "PageInfo")]
+                page = [
+                    ((p.alias or p.name).value, info[p.name.value])
+                    for p in self.fields(sub.selection_set, "PageInfo")
+                ]
                 pairs.append((key, _object(page)))
             else:
                 raise NotCompilable(f"{connection_type.name}.{name}")
@@ -419,8 +446,13 @@ class _Query:
         return sa.select(_object(pairs)).select_from(inner).scalar_subquery()
 
     def _edges(
-        self, node: FieldNode, connection_type: GraphQLObjectType, inner: Any, node_json: Any,
-        in_order: Any, within: Any,
+        self,
+        node: FieldNode,
+        connection_type: GraphQLObjectType,
+        inner: Any,
+        node_json: Any,
+        in_order: Any,
+        within: Any,
     ) -> sa.ColumnElement[Any]:
         edge_type = connection_type.name.replace("Connection", "Edge")
         pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
@@ -498,7 +530,12 @@ def compile_query(
             args = query.page_args(arguments)
             definition = root_type.fields[name]
             pairs.append(
-                (key, query.connection(definition, node, root.table, root.table, where, order, args, None))
+                (
+                    key,
+                    query.connection(
+                        definition, node, root.table, root.table, where, order, args, None
+                    ),
+                )
             )
     except (NotCompilable, KeyError, ValueError):
         return None

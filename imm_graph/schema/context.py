@@ -45,7 +45,9 @@ class Context:
             result = await self._connection.execute(statement)
             return list(result)
 
-    def loader(self, key: Hashable, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+    def loader(
+        self, key: Hashable, factory: Callable[[], DataLoader[Any, Any]]
+    ) -> DataLoader[Any, Any]:
         found = self._loaders.get(key)
         if found is None:
             found = self._loaders[key] = factory()

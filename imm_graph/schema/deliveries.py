@@ -116,9 +116,14 @@ class DeliveryQueries:
         description="Outbound deliveries to partners, oldest first.", extensions=requires(ADMIN)
     )
     async def outbox_deliveries(
-        self, info: Info[Context, None], status: OutboxStatus | None = None,
-        plugin: str | None = None, first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        status: OutboxStatus | None = None,
+        plugin: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[OutboxDelivery]:
         where = []
         if status is not None:
@@ -127,7 +132,11 @@ class DeliveryQueries:
             where.append(deliveries.c.plugin == plugin)
         args = page_args(info, first, after, last, before)
         return await root_page(
-            info.context, deliveries, where, OLDEST_FIRST, args,
+            info.context,
+            deliveries,
+            where,
+            OLDEST_FIRST,
+            args,
             lambda row: _from_row(OutboxDelivery, row),
         )
 
@@ -135,9 +144,14 @@ class DeliveryQueries:
         description="Plug-in event hooks that failed, oldest first.", extensions=requires(ADMIN)
     )
     async def event_hook_failures(
-        self, info: Info[Context, None], status: HookStatus | None = None,
-        plugin: str | None = None, first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        status: HookStatus | None = None,
+        plugin: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[EventHookFailure]:
         where = []
         if status is not None:
@@ -146,7 +160,11 @@ class DeliveryQueries:
             where.append(hook_failures.c.plugin == plugin)
         args = page_args(info, first, after, last, before)
         return await root_page(
-            info.context, hook_failures, where, HOOKS_OLDEST_FIRST, args,
+            info.context,
+            hook_failures,
+            where,
+            HOOKS_OLDEST_FIRST,
+            args,
             lambda row: _from_row(EventHookFailure, row),
         )
 
@@ -181,7 +199,9 @@ class DeliveryMutations:
         description="Put a dead or retrying delivery back in the queue, due now.",
         extensions=requires(ADMIN),
     )
-    async def requeue_delivery(self, info: Info[Context, None], id: strawberry.ID) -> RequeuePayload:
+    async def requeue_delivery(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> RequeuePayload:
         try:
             row = await _requeue(info, id, "OutboxDelivery", deliveries)
         except ValidationError as exc:

@@ -113,9 +113,9 @@ class HubFilter:
             out.append(t.c.status.in_([s.value for s in self.statuses]))
         if self.cohort:
             out.append(_in_cohort(m.hub_cohorts, "hub_id", t, self.cohort))
-        if (host := _pk(self.host_organisation, "Organisation", "filter.hostOrganisation")):
+        if host := _pk(self.host_organisation, "Organisation", "filter.hostOrganisation"):
             out.append(t.c.host_organisation_id == host)
-        if (programme := _pk(self.programme, "Programme", "filter.programme")):
+        if programme := _pk(self.programme, "Programme", "filter.programme"):
             out.append(t.c.programme_id == programme)
         if self.search:
             out.append(sa.or_(contains(t.c.name, self.search), contains(t.c.venue, self.search)))
@@ -163,9 +163,9 @@ class ProjectFilter:
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.projects
         out: list[sa.ColumnElement[bool]] = []
-        if (programme := _pk(self.programme, "Programme", "filter.programme")):
+        if programme := _pk(self.programme, "Programme", "filter.programme"):
             out.append(t.c.programme_id == programme)
-        if (lead := _pk(self.lead_organisation, "Organisation", "filter.leadOrganisation")):
+        if lead := _pk(self.lead_organisation, "Organisation", "filter.leadOrganisation"):
             out.append(t.c.lead_organisation_id == lead)
         if self.area:
             out.append(sa.func.lower(t.c.area) == self.area.lower())
@@ -197,14 +197,16 @@ class SessionFilter:
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.sessions
         out: list[sa.ColumnElement[bool]] = []
-        if (hub := _pk(self.hub, "Hub", "filter.hub")):
+        if hub := _pk(self.hub, "Hub", "filter.hub"):
             out.append(t.c.hub_id == hub)
-        if (project := _pk(self.project, "Project", "filter.project")):
+        if project := _pk(self.project, "Project", "filter.project"):
             out.append(t.c.project_id == project)
-        if (programme := _pk(self.programme, "Programme", "filter.programme")):
+        if programme := _pk(self.programme, "Programme", "filter.programme"):
             out.append(
                 sa.or_(
-                    t.c.hub_id.in_(sa.select(r.hubs.c.id).where(r.hubs.c.programme_id == programme)),
+                    t.c.hub_id.in_(
+                        sa.select(r.hubs.c.id).where(r.hubs.c.programme_id == programme)
+                    ),
                     t.c.project_id.in_(
                         sa.select(r.projects.c.id).where(r.projects.c.programme_id == programme)
                     ),
@@ -239,7 +241,7 @@ class StakeholderFilter:
         out: list[sa.ColumnElement[bool]] = []
         if self.kind:
             out.append(t.c.kind_code == self.kind)
-        if (org := _pk(self.organisation, "Organisation", "filter.organisation")):
+        if org := _pk(self.organisation, "Organisation", "filter.organisation"):
             out.append(t.c.organisation_id == org)
         if self.search:
             out.append(contains(t.c.name, self.search))
@@ -264,9 +266,9 @@ class ParticipantFilter:
             out.append(t.c.age_band.in_([a.value for a in self.age_bands]))
         if self.cohort:
             out.append(_in_cohort(m.participant_cohorts, "participant_id", t, self.cohort))
-        if (hub := _pk(self.hub, "Hub", "filter.hub")):
+        if hub := _pk(self.hub, "Hub", "filter.hub"):
             out.append(t.c.id.in_(sa.select(e.c.participant_id).where(e.c.hub_id == hub)))
-        if (project := _pk(self.project, "Project", "filter.project")):
+        if project := _pk(self.project, "Project", "filter.project"):
             out.append(t.c.id.in_(sa.select(e.c.participant_id).where(e.c.project_id == project)))
         return out
 
@@ -288,11 +290,11 @@ class AssessmentFilter:
             out.append(t.c.measure.in_([x.value for x in self.measures]))
         if self.timepoints:
             out.append(t.c.timepoint.in_([x.value for x in self.timepoints]))
-        if (pid := _pk(self.participant, "Participant", "filter.participant")):
+        if pid := _pk(self.participant, "Participant", "filter.participant"):
             out.append(t.c.participant_id == pid)
-        if (hub := _pk(self.hub, "Hub", "filter.hub")):
+        if hub := _pk(self.hub, "Hub", "filter.hub"):
             out.append(t.c.hub_id == hub)
-        if (project := _pk(self.project, "Project", "filter.project")):
+        if project := _pk(self.project, "Project", "filter.project"):
             out.append(t.c.project_id == project)
         if self.date_from:
             out.append(t.c.assessed_on >= self.date_from)
@@ -310,7 +312,7 @@ class TrainingFilter:
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.trainings
         out: list[sa.ColumnElement[bool]] = []
-        if (programme := _pk(self.programme, "Programme", "filter.programme")):
+        if programme := _pk(self.programme, "Programme", "filter.programme"):
             out.append(t.c.programme_id == programme)
         if self.date_from:
             out.append(t.c.delivered_on >= self.date_from)

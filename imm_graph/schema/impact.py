@@ -200,7 +200,9 @@ async def compute_impact(ctx: Context, f: ImpactFilter) -> Impact:
         people_engaged=int(people),
         sessions_delivered=int(totals[0]),
         hubs_with_sessions=int(totals[1]),
-        attendance=Attendance(**{c: int(v) for c, v in zip(m.ATTENDANCE_COLUMNS, totals[2:], strict=True)}),
+        attendance=Attendance(
+            **{c: int(v) for c, v in zip(m.ATTENDANCE_COLUMNS, totals[2:], strict=True)}
+        ),
         staff_trained=int(trained[0]),
         training_deliveries=int(trained[1]),
         outcomes=outcomes,
@@ -213,7 +215,9 @@ async def _outcomes(ctx: Context, where: list[sa.ColumnElement[bool]]) -> list[O
 
     def ranked(timepoint: Timepoint, latest: bool) -> Any:
         order = (a.c.assessed_on.desc(), a.c.id.desc()) if latest else (a.c.assessed_on, a.c.id)
-        rank = sa.func.row_number().over(partition_by=(a.c.participant_id, a.c.measure), order_by=order)
+        rank = sa.func.row_number().over(
+            partition_by=(a.c.participant_id, a.c.measure), order_by=order
+        )
         return (
             sa.select(a.c.participant_id, a.c.measure, a.c.score, rank.label("rank_"))
             .where(a.c.timepoint == timepoint.value, *where)

@@ -23,9 +23,13 @@ stakeholders = m.Stakeholder.__table__
 # Pseudonymous columns only: identifiable ones are read (and decrypted) by schema.personal alone.
 # A read-only view of the same table, on metadata of its own (Alembic never sees it).
 participants = sa.Table(
-    "participants", sa.MetaData(),
-    *(sa.Column(c.key, c.type, primary_key=c.primary_key) for c in m.Participant.__table__.c
-      if c.key not in m.PERSONAL_FIELDS and c.key != "nhs_number_index"),
+    "participants",
+    sa.MetaData(),
+    *(
+        sa.Column(c.key, c.type, primary_key=c.primary_key)
+        for c in m.Participant.__table__.c
+        if c.key not in m.PERSONAL_FIELDS and c.key != "nhs_number_index"
+    ),
 )
 enrolments = m.Enrolment.__table__
 assessments = m.OutcomeAssessment.__table__
@@ -79,9 +83,7 @@ ORGANISATION_HUBS = Relation("organisation.hubs", hubs, "host_organisation_id", 
 ORGANISATION_PARTNER_HUBS = Relation(
     "organisation.partnerHubs", hubs, "organisation_id", BY_NAME, m.hub_partners, "hub_id"
 )
-ORGANISATION_PROJECTS = Relation(
-    "organisation.projects", projects, "lead_organisation_id", BY_NAME
-)
+ORGANISATION_PROJECTS = Relation("organisation.projects", projects, "lead_organisation_id", BY_NAME)
 ORGANISATION_STAKEHOLDERS = Relation(
     "organisation.stakeholders", stakeholders, "organisation_id", BY_NAME
 )
@@ -90,7 +92,11 @@ HUB_PARTNERS = Relation(
 )
 HUB_SESSIONS = Relation("hub.sessions", sessions, "hub_id", LATEST)
 PROJECT_PARTNERS = Relation(
-    "project.partners", organisations, "project_id", BY_NAME, m.project_partners,
+    "project.partners",
+    organisations,
+    "project_id",
+    BY_NAME,
+    m.project_partners,
     "organisation_id",
 )
 PROJECT_SESSIONS = Relation("project.sessions", sessions, "project_id", LATEST)
@@ -106,16 +112,24 @@ PARTICIPANT_ENROLMENTS = Relation(
     "participant.enrolments", enrolments, "participant_id", (("enrolled_on", True), ("id", True))
 )
 PARTICIPANT_ASSESSMENTS = Relation(
-    "participant.assessments", assessments, "participant_id",
+    "participant.assessments",
+    assessments,
+    "participant_id",
     (("assessed_on", False), ("id", False)),
 )
 
 # Small, bounded lists of reference data (at most the 15 cohorts), not paginated.
-HUB_COHORTS = Relation("hub.cohorts", cohorts, "hub_id", (("name", False),), m.hub_cohorts, "cohort_code")
+HUB_COHORTS = Relation(
+    "hub.cohorts", cohorts, "hub_id", (("name", False),), m.hub_cohorts, "cohort_code"
+)
 PROJECT_COHORTS = Relation(
     "project.cohorts", cohorts, "project_id", (("name", False),), m.project_cohorts, "cohort_code"
 )
 PARTICIPANT_COHORTS = Relation(
-    "participant.cohorts", cohorts, "participant_id", (("name", False),), m.participant_cohorts,
+    "participant.cohorts",
+    cohorts,
+    "participant_id",
+    (("name", False),),
+    m.participant_cohorts,
     "cohort_code",
 )

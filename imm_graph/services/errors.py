@@ -51,16 +51,24 @@ def from_integrity(exc: IntegrityError) -> ValidationError:
     text = str(exc.orig)
     if match := _SQLITE_UNIQUE.search(text):
         column = match.group(1).split(", ")[-1].split(".")[-1]
-        return ValidationError.single(camel(column), "duplicate", f"{camel(column)} is already taken")
+        return ValidationError.single(
+            camel(column), "duplicate", f"{camel(column)} is already taken"
+        )
     if "unique" in text.lower() and (match := _PG_KEY.search(text)):
         column = match.group(1).split(", ")[-1]
-        return ValidationError.single(camel(column), "duplicate", f"{camel(column)} is already taken")
+        return ValidationError.single(
+            camel(column), "duplicate", f"{camel(column)} is already taken"
+        )
     if "foreign key" in text.lower():
         column = _PG_KEY.search(text)
         name = camel(column.group(1)) if column else "input"
-        return ValidationError.single(name, "not_found", f"{name} refers to a record that does not exist")
+        return ValidationError.single(
+            name, "not_found", f"{name} refers to a record that does not exist"
+        )
     if "check constraint" in text.lower() or "CHECK constraint failed" in text:
         constraint = re.search(r"(ck_\w+)", text)
         rule = constraint.group(1) if constraint else "check"
-        return ValidationError.single("input", "constraint", f"the database refused the row ({rule})")
+        return ValidationError.single(
+            "input", "constraint", f"the database refused the row ({rule})"
+        )
     return ValidationError.single("input", "integrity", "the database refused the change")

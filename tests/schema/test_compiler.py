@@ -35,7 +35,9 @@ QUERIES = {
     "aliases and fragments": """
       query Named { a: hubs(first: 2, orderBy: {field: CODE, direction: DESC}) { ...Page }
                     b: hubs(last: 2) { ...Page } __typename }
-      fragment Page on HubConnection { nodes { ...HubFields } pageInfo { hasPreviousPage hasNextPage } }
+      fragment Page on HubConnection {
+        nodes { ...HubFields } pageInfo { hasPreviousPage hasNextPage }
+      }
       fragment HubFields on Hub { code area name2: name }
     """,
     "filters": """{
@@ -52,7 +54,9 @@ QUERIES = {
     "empty and backwards": """{
       hubs(filter: {area: "Nowhere"}) { totalCount nodes { code }
         pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
-      sessions(last: 3) { edges { cursor node { date } } pageInfo { startCursor endCursor hasPreviousPage } }
+      sessions(last: 3) {
+        edges { cursor node { date } } pageInfo { startCursor endCursor hasPreviousPage }
+      }
     }""",
 }
 
@@ -61,21 +65,31 @@ QUERIES = {
 async def data(db: Database) -> None:
     async with db.transaction() as s:
         prog = await builders.programme(s)
-        school = await builders.organisation(s, name="Northside Primary School", kind="primary_school")
+        school = await builders.organisation(
+            s, name="Northside Primary School", kind="primary_school"
+        )
         for o in range(5):
             org = await builders.organisation(s, name=f"Care Home {o}", local_authority="Enfield")
             for h in range(3):
                 hub = await builders.hub(
-                    s, org.id, code=f"h{o}{h}", name=f"Hub {o}{h}", partner_ids=(school.id,),
+                    s,
+                    org.id,
+                    code=f"h{o}{h}",
+                    name=f"Hub {o}{h}",
+                    partner_ids=(school.id,),
                     programme_id=prog.id if h else None,
                     cohort_codes=("dementia", "cyp") if h % 2 else ("older_people",),
                 )
                 for d in range(4):
-                    await builders.session_at(s, hub.id, dt.date(2024, 1, 1 + d + h), older_people=d)
+                    await builders.session_at(
+                        s, hub.id, dt.date(2024, 1, 1 + d + h), older_people=d
+                    )
         project = await builders.project(s, prog.id, cohort_codes=("send",))
         from imm_graph import services
 
-        await services.create(s, "session", {"project_id": project.id, "session_date": dt.date(2024, 1, 4)})
+        await services.create(
+            s, "session", {"project_id": project.id, "session_date": dt.date(2024, 1, 4)}
+        )
 
 
 @pytest.fixture
@@ -116,7 +130,7 @@ async def test_cursors_from_either_path_page_the_same(
         db, database_url, True, "{ hubs(first: 4) { pageInfo { endCursor } } }", admin
     )
     cursor = first["data"]["hubs"]["pageInfo"]["endCursor"]
-    query = '{ hubs(first: 4, after: "%s") { nodes { code } } }' % cursor
+    query = f'{{ hubs(first: 4, after: "{cursor}") {{ nodes {{ code }} }} }}'
     compiled, _ = await _run(db, database_url, True, query, admin)
     resolved, _ = await _run(db, database_url, False, query, admin)
     assert compiled == resolved and len(compiled["data"]["hubs"]["nodes"]) == 4

@@ -37,41 +37,90 @@ async def fixture(db: Database) -> dict[str, str]:
             (dt.date(2024, 1, 10), (10, 8, 2, 1, 0)),
             (dt.date(2024, 1, 17), (12, 9, 2, 2, 3)),
         ):
-            await builders.session_at(s, hub.id, day, **dict(zip(
-                ("children_young_people", "older_people", "staff", "volunteers", "families"),
-                counts, strict=True)))
-        await services.create(s, "session", {
-            "project_id": project.id, "session_date": dt.date(2024, 2, 1),
-            "children_young_people": 20, "staff": 3, "families": 5,
-        })
+            await builders.session_at(
+                s,
+                hub.id,
+                day,
+                **dict(
+                    zip(
+                        (
+                            "children_young_people",
+                            "older_people",
+                            "staff",
+                            "volunteers",
+                            "families",
+                        ),
+                        counts,
+                        strict=True,
+                    )
+                ),
+            )
+        await services.create(
+            s,
+            "session",
+            {
+                "project_id": project.id,
+                "session_date": dt.date(2024, 2, 1),
+                "children_young_people": 20,
+                "staff": 3,
+                "families": 5,
+            },
+        )
         for title, programme, day, trainees in (
             ("Music & Movement for care staff", twm.id, dt.date(2024, 1, 5), 12),
             ("Move & Groove teachers", mag.id, dt.date(2024, 3, 1), 8),
         ):
-            await services.create(s, "training", {
-                "title": title, "programme_id": programme, "delivered_on": day,
-                "trainees": trainees,
-            })
+            await services.create(
+                s,
+                "training",
+                {
+                    "title": title,
+                    "programme_id": programme,
+                    "delivered_on": day,
+                    "trainees": trainees,
+                },
+            )
 
-        async def person(ref: str, generation: str, cohorts: tuple[str, ...], where: dict[str, int],
-                         scores: list[tuple[str, list[int], list[int]]]) -> None:
+        async def person(
+            ref: str,
+            generation: str,
+            cohorts: tuple[str, ...],
+            where: dict[str, int],
+            scores: list[tuple[str, list[int], list[int]]],
+        ) -> None:
             p = await builders.participant(s, ref, generation=generation, cohort_codes=cohorts)
-            await services.create(s, "enrolment", {"participant_id": p.id, "enrolled_on": PRE, **where})
+            await services.create(
+                s, "enrolment", {"participant_id": p.id, "enrolled_on": PRE, **where}
+            )
             for measure, pre, post in scores:
                 for timepoint, day, items in (("pre", PRE, pre), ("post", POST, post)):
-                    await builders.assessment(s, p.id, items, measure=measure, timepoint=timepoint,
-                                              assessed_on=day, **where)
+                    await builders.assessment(
+                        s,
+                        p.id,
+                        items,
+                        measure=measure,
+                        timepoint=timepoint,
+                        assessed_on=day,
+                        **where,
+                    )
 
         at_hub, at_project = {"hub_id": hub.id}, {"project_id": project.id}
         # WHO-5 40 -> 60 (+20, significant); UCLA 9 -> 6 (-3, better and significant)
-        await person("P-1", "older_person", ("dementia",), at_hub,
-                     [("who5", [2] * 5, [3] * 5), ("ucla3", [3] * 3, [2] * 3)])
+        await person(
+            "P-1",
+            "older_person",
+            ("dementia",),
+            at_hub,
+            [("who5", [2] * 5, [3] * 5), ("ucla3", [3] * 3, [2] * 3)],
+        )
         # WHO-5 60 -> 64 (+4: better, not significant)
-        await person("P-2", "older_person", ("older_people",), at_hub,
-                     [("who5", [3] * 5, [3, 3, 3, 3, 4])])
+        await person(
+            "P-2", "older_person", ("older_people",), at_hub, [("who5", [3] * 5, [3, 3, 3, 3, 4])]
+        )
         # SWEMWBS raw 21 -> 28: metric 19.25 -> 25.03 (+5.78, significant)
-        await person("P-3", "young_person", ("send", "cyp"), at_project,
-                     [("swemwbs", [3] * 7, [4] * 7)])
+        await person(
+            "P-3", "young_person", ("send", "cyp"), at_project, [("swemwbs", [3] * 7, [4] * 7)]
+        )
     return {"twm": encode_id("Programme", twm.id), "hub": encode_id("Hub", hub.id)}
 
 
@@ -80,18 +129,45 @@ async def test_whole_organisation(gql: GraphQLClient, fixture: dict[str, str]) -
     assert impact["peopleEngaged"] == 3
     assert impact["sessionsDelivered"] == 3 and impact["hubsWithSessions"] == 1
     assert impact["attendance"] == {
-        "childrenYoungPeople": 42, "olderPeople": 17, "staff": 7, "volunteers": 3,
-        "families": 8, "total": 77,
+        "childrenYoungPeople": 42,
+        "olderPeople": 17,
+        "staff": 7,
+        "volunteers": 3,
+        "families": 8,
+        "total": 77,
     }
     assert (impact["staffTrained"], impact["trainingDeliveries"]) == (20, 2)
     assert impact["outcomes"] == [
-        {"measure": "SWEMWBS", "pairs": 1, "meanPre": 19.25, "meanPost": 25.03,
-         "meanChange": 5.78, "meaningfulChange": 3.0, "improvedShare": 1.0,
-         "significantlyImprovedShare": 1.0},
-        {"measure": "UCLA3", "pairs": 1, "meanPre": 9.0, "meanPost": 6.0, "meanChange": -3.0,
-         "meaningfulChange": 1.0, "improvedShare": 1.0, "significantlyImprovedShare": 1.0},
-        {"measure": "WHO5", "pairs": 2, "meanPre": 50.0, "meanPost": 62.0, "meanChange": 12.0,
-         "meaningfulChange": 10.0, "improvedShare": 1.0, "significantlyImprovedShare": 0.5},
+        {
+            "measure": "SWEMWBS",
+            "pairs": 1,
+            "meanPre": 19.25,
+            "meanPost": 25.03,
+            "meanChange": 5.78,
+            "meaningfulChange": 3.0,
+            "improvedShare": 1.0,
+            "significantlyImprovedShare": 1.0,
+        },
+        {
+            "measure": "UCLA3",
+            "pairs": 1,
+            "meanPre": 9.0,
+            "meanPost": 6.0,
+            "meanChange": -3.0,
+            "meaningfulChange": 1.0,
+            "improvedShare": 1.0,
+            "significantlyImprovedShare": 1.0,
+        },
+        {
+            "measure": "WHO5",
+            "pairs": 2,
+            "meanPre": 50.0,
+            "meanPost": 62.0,
+            "meanChange": 12.0,
+            "meaningfulChange": 10.0,
+            "improvedShare": 1.0,
+            "significantlyImprovedShare": 0.5,
+        },
     ]
 
 
@@ -119,7 +195,9 @@ async def test_date_range_excludes_later_post_scores(
     assert impact["outcomes"] == []  # the post scores fall in March
 
 
-async def test_wrong_id_type_in_filter_is_named(gql: GraphQLClient, fixture: dict[str, str]) -> None:
+async def test_wrong_id_type_in_filter_is_named(
+    gql: GraphQLClient, fixture: dict[str, str]
+) -> None:
     body = await gql.raw(IMPACT, f={"programme": fixture["hub"]})
     [error] = body["errors"]
     assert error["extensions"]["fieldErrors"][0]["field"] == "filter.programme"

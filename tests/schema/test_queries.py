@@ -17,24 +17,39 @@ async def places(db: Database) -> dict[str, int]:
     async with db.transaction() as session:
         lodge = await builders.organisation(session)
         surgery = await builders.organisation(
-            session, name="Riverside Surgery", kind="gp_practice", ods_code="A81001",
+            session,
+            name="Riverside Surgery",
+            kind="gp_practice",
+            ods_code="A81001",
             local_authority="Hounslow",
         )
         school = await builders.organisation(
-            session, name="Northside Primary School", kind="primary_school",
+            session,
+            name="Northside Primary School",
+            kind="primary_school",
             local_authority="Barnet",
         )
         enfield = await builders.hub(session, lodge.id)
         hounslow = await builders.hub(
-            session, surgery.id, code="HSL-LVA", name="Harmony Generations: LVA Hub",
-            area="Hounslow", local_authority="Hounslow", cohort_codes=("families",),
+            session,
+            surgery.id,
+            code="HSL-LVA",
+            name="Harmony Generations: LVA Hub",
+            area="Hounslow",
+            local_authority="Hounslow",
+            cohort_codes=("families",),
             status="paused",
         )
         for day in (1, 8, 15, 22):
             await builders.session_at(session, enfield.id, dt.date(2024, 1, day), older_people=10)
         await builders.session_at(session, hounslow.id, dt.date(2024, 2, 5), families=6)
-    return {"lodge": lodge.id, "surgery": surgery.id, "school": school.id,
-            "enfield": enfield.id, "hounslow": hounslow.id}
+    return {
+        "lodge": lodge.id,
+        "surgery": surgery.id,
+        "school": school.id,
+        "enfield": enfield.id,
+        "hounslow": hounslow.id,
+    }
 
 
 async def _names(gql: GraphQLClient, query: str, **variables: object) -> list[str]:
@@ -74,7 +89,11 @@ async def test_session_date_range(gql: GraphQLClient, places: dict[str, int]) ->
         f={"dateFrom": "2024-01-08", "dateTo": "2024-01-22"},
     )
     assert data["sessions"]["totalCount"] == 3
-    assert [n["date"] for n in data["sessions"]["nodes"]] == ["2024-01-22", "2024-01-15", "2024-01-08"]
+    assert [n["date"] for n in data["sessions"]["nodes"]] == [
+        "2024-01-22",
+        "2024-01-15",
+        "2024-01-08",
+    ]
 
 
 async def test_node_and_nodes(gql: GraphQLClient, places: dict[str, int]) -> None:
@@ -88,14 +107,22 @@ async def test_node_and_nodes(gql: GraphQLClient, places: dict[str, int]) -> Non
         ids=[encode_id("Organisation", places["surgery"]), encode_id("Hub", 9999), "garbage"],
     )
     assert data["node"] == {"id": hub_id, "name": "Enfield Hub", "area": "London"}
-    assert data["nodes"] == [{"__typename": "Organisation", "name": "Riverside Surgery"}, None, None]
+    assert data["nodes"] == [
+        {"__typename": "Organisation", "name": "Riverside Surgery"},
+        None,
+        None,
+    ]
 
 
 async def test_reference_data_is_listed(gql: GraphQLClient) -> None:
-    data = await gql("{ clinicalCohorts(first: 50) { totalCount nodes { code name } } "
-                     "stakeholderKinds(first: 50) { totalCount } }")
+    data = await gql(
+        "{ clinicalCohorts(first: 50) { totalCount nodes { code name } } "
+        "stakeholderKinds(first: 50) { totalCount } }"
+    )
     assert data["clinicalCohorts"]["totalCount"] == 15
     assert data["stakeholderKinds"]["totalCount"] == 18
-    cohort = await gql('{ node(id: "%s") { ... on ClinicalCohort { name } } }'
-                       % encode_id("ClinicalCohort", "dementia"))
+    cohort = await gql(
+        "query($id: ID!) { node(id: $id) { ... on ClinicalCohort { name } } }",
+        id=encode_id("ClinicalCohort", "dementia"),
+    )
     assert cohort["node"]["name"] == "Dementia"

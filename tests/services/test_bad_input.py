@@ -25,7 +25,9 @@ async def test_duplicate_code_is_refused_and_nothing_is_written(db: Database) ->
     with pytest.raises(ValidationError) as caught:
         async with db.transaction() as session:
             await services.create(
-                session, "programme", {"code": "sing-and-grow", "name": "Sing & Grow", "arm": "community"}
+                session,
+                "programme",
+                {"code": "sing-and-grow", "name": "Sing & Grow", "arm": "community"},
             )
             await builders.programme(session)  # same code as the first: the whole write fails
     [error] = caught.value.errors
@@ -39,7 +41,9 @@ async def test_duplicate_ods_code_names_the_field(db: Database) -> None:
         await builders.organisation(session, kind="gp_practice", ods_code="A81001")
     with pytest.raises(ValidationError) as caught:
         async with db.transaction() as session:
-            await builders.organisation(session, name="Other", kind="gp_practice", ods_code="a81001")
+            await builders.organisation(
+                session, name="Other", kind="gp_practice", ods_code="a81001"
+            )
     assert [(e.code, e.field) for e in caught.value.errors] == [("duplicate", "odsCode")]
 
 
@@ -62,9 +66,14 @@ async def test_database_refuses_a_dangling_foreign_key_on_its_own(db: Database) 
         async with db.transaction() as session:
             await session.execute(
                 sa.insert(m.Hub).values(
-                    code="x", name="x", venue="x", area="x", host_organisation_id=999,
+                    code="x",
+                    name="x",
+                    venue="x",
+                    area="x",
+                    host_organisation_id=999,
                     status="active",
-                    created_at=dt.datetime.now(dt.UTC), updated_at=dt.datetime.now(dt.UTC),
+                    created_at=dt.datetime.now(dt.UTC),
+                    updated_at=dt.datetime.now(dt.UTC),
                 )
             )
     async with db.sessions() as session:
