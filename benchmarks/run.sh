@@ -20,8 +20,15 @@ if [ "${REGENERATE:-0}" = 1 ] || ! psql "$ADMIN" -tAc "SELECT 1 FROM pg_database
   psql "${ADMIN%/*}/$DB" -qc "VACUUM ANALYZE"
 fi
 
-IMM_DATABASE_URL="$URL" IMM_ENVIRONMENT=production IMM_LOG_LEVEL=WARNING IMM_SQL_COMPILER="$COMPILER" \
-  .venv/bin/uvicorn --factory imm_graph.app:create_app --host 127.0.0.1 --port "$PORT" \
+# Production mode needs its keys; throwaway ones do for a benchmark.
+export IMM_DATABASE_URL="$URL" IMM_ENVIRONMENT=production IMM_LOG_LEVEL=WARNING
+export IMM_SQL_COMPILER="$COMPILER" IMM_RATE_LIMIT_PER_MINUTE=1000000
+export IMM_SECRET_KEY="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+export IMM_ENCRYPTION_KEYS="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+.venv/bin/imm-graph migrate >/dev/null 2>&1
+BENCH_KEY="$(.venv/bin/imm-graph keys create --name benchmark --scope read:core --expires-in-days 1 2>/dev/null)"
+
+.venv/bin/uvicorn --factory imm_graph.app:create_app --host 127.0.0.1 --port "$PORT" \
   --workers "$WORKERS" --log-level warning --no-access-log &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
@@ -31,4 +38,4 @@ for _ in $(seq 50); do
 done
 echo "workers=$WORKERS compiler=$COMPILER"
 .venv/bin/python -m benchmarks.load --url "http://127.0.0.1:$PORT/graphql" \
-  --clients "$CLIENTS" --seconds "$SECONDS_" ${BENCH_KEY:+--key "$BENCH_KEY"}
+  --clients "$CLIENTS" --seconds "$SECONDS_" --key "$BENCH_KEY"
