@@ -43,9 +43,14 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         # Logs go to stderr: stdout belongs to command output (a new API key, an export).
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    # sys.stderr is looked up per logger, not once: test runners and daemons replace it.
+    return structlog.PrintLogger(file=sys.stderr)
 
 
 def get_logger(name: str) -> Any:
