@@ -94,7 +94,9 @@ class HubOrderField(Enum):
 
 @strawberry.input(description="Narrow the list of hubs; all given conditions apply.")
 class HubFilter:
-    area: str | None = None
+    area: str | None = strawberry.field(
+        default=None, description='Text in the area, any case: "Hounslow" matches "Hounslow (TW4)".'
+    )
     local_authority: str | None = None
     statuses: list[HubStatus] | None = None
     cohort: str | None = strawberry.field(default=None, description="A clinical cohort code.")
@@ -106,7 +108,7 @@ class HubFilter:
         t = r.hubs
         out: list[sa.ColumnElement[bool]] = []
         if self.area:
-            out.append(sa.func.lower(t.c.area) == self.area.lower())
+            out.append(contains(t.c.area, self.area))
         if self.local_authority:
             out.append(sa.func.lower(t.c.local_authority) == self.local_authority.lower())
         if self.statuses:
@@ -153,7 +155,7 @@ class ProjectOrderField(Enum):
 @strawberry.input
 class ProjectFilter:
     programme: strawberry.ID | None = None
-    area: str | None = None
+    area: str | None = strawberry.field(default=None, description="Text in the area, any case.")
     cohort: str | None = None
     lead_organisation: strawberry.ID | None = None
     starting_from: dt.date | None = None
@@ -168,7 +170,7 @@ class ProjectFilter:
         if lead := _pk(self.lead_organisation, "Organisation", "filter.leadOrganisation"):
             out.append(t.c.lead_organisation_id == lead)
         if self.area:
-            out.append(sa.func.lower(t.c.area) == self.area.lower())
+            out.append(contains(t.c.area, self.area))
         if self.cohort:
             out.append(_in_cohort(m.project_cohorts, "project_id", t, self.cohort))
         if self.starting_from:

@@ -18,6 +18,7 @@ from imm_graph.reference import Timepoint
 from imm_graph.schema import relations as r
 from imm_graph.schema.context import Context
 from imm_graph.schema.enums import Measure
+from imm_graph.schema.filters import contains
 from imm_graph.schema.ids import decode_pk
 from imm_graph.schema.types import Attendance
 from imm_graph.scoring import MEASURES
@@ -102,12 +103,12 @@ class _Scope:
                 )
             )
         if self.f.area:
-            area = self.f.area.lower()
+            area = self.f.area
             out.append(
                 sa.or_(
-                    hub_col.in_(sa.select(hubs.c.id).where(sa.func.lower(hubs.c.area) == area)),
+                    hub_col.in_(sa.select(hubs.c.id).where(contains(hubs.c.area, area))),
                     project_col.in_(
-                        sa.select(projects.c.id).where(sa.func.lower(projects.c.area) == area)
+                        sa.select(projects.c.id).where(contains(projects.c.area, area))
                     ),
                 )
             )

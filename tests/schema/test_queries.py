@@ -35,7 +35,7 @@ async def places(db: Database) -> dict[str, int]:
             surgery.id,
             code="HSL-LVA",
             name="Harmony Generations: LVA Hub",
-            area="Hounslow",
+            area="Hounslow (TW4)",
             local_authority="Hounslow",
             cohort_codes=("families",),
             status="paused",
