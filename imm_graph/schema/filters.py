@@ -325,3 +325,64 @@ class TrainingFilter:
 
 def all_clauses(filter: Any) -> list[sa.ColumnElement[bool]]:
     return [] if filter is None else filter.clauses()
+
+
+@strawberry.enum
+class ProgrammeOrderField(Enum):
+    NAME = "name"
+    CODE = "code"
+
+
+@strawberry.input
+class ProgrammeOrder:
+    field: ProgrammeOrderField = ProgrammeOrderField.NAME
+    direction: Direction = Direction.ASC
+
+
+@strawberry.enum
+class StakeholderOrderField(Enum):
+    NAME = "name"
+    CREATED_AT = "created_at"
+
+
+@strawberry.input
+class StakeholderOrder:
+    field: StakeholderOrderField = StakeholderOrderField.NAME
+    direction: Direction = Direction.ASC
+
+
+@strawberry.enum
+class ParticipantOrderField(Enum):
+    REF = "ref"
+    CREATED_AT = "created_at"
+
+
+@strawberry.input
+class ParticipantOrder:
+    field: ParticipantOrderField = ParticipantOrderField.REF
+    direction: Direction = Direction.ASC
+
+
+@strawberry.enum
+class AssessmentOrderField(Enum):
+    ASSESSED_ON = "assessed_on"
+    SCORE = "score"
+
+
+@strawberry.input
+class AssessmentOrder:
+    field: AssessmentOrderField = AssessmentOrderField.ASSESSED_ON
+    direction: Direction = Direction.ASC
+
+
+@strawberry.enum
+class TrainingOrderField(Enum):
+    DELIVERED_ON = "delivered_on"
+    TITLE = "title"
+    TRAINEES = "trainees"
+
+
+@strawberry.input
+class TrainingOrder:
+    field: TrainingOrderField = TrainingOrderField.DELIVERED_ON
+    direction: Direction = Direction.DESC

@@ -63,8 +63,14 @@ ROOT_LISTS: dict[str, RootList] = {
 
 
 async def root_connection(
-    info: Info[Context, None], name: str, filter: Any, order_by: Any,
-    first: int | None, after: str | None, last: int | None, before: str | None,
+    info: Info[Context, None],
+    name: str,
+    filter: Any,
+    order_by: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> Connection[Any]:
     root = ROOT_LISTS[name]
     where, order = root.spec(filter, order_by)
@@ -123,9 +129,14 @@ class Query:
 
     @strawberry.field(description="Partner organisations.")
     async def organisations(
-        self, info: Info[Context, None], filter: f.OrganisationFilter | None = None,
-        order_by: f.OrganisationOrder | None = None, first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.OrganisationFilter | None = None,
+        order_by: f.OrganisationOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.Organisation]:
         return await root_connection(
             info, "organisations", filter, order_by, first, after, last, before
@@ -133,52 +144,81 @@ class Query:
 
     @strawberry.field(description="Intergenerational community hubs.")
     async def hubs(
-        self, info: Info[Context, None], filter: f.HubFilter | None = None,
-        order_by: f.HubOrder | None = None, first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.HubFilter | None = None,
+        order_by: f.HubOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.Hub]:
         return await root_connection(info, "hubs", filter, order_by, first, after, last, before)
 
     @strawberry.field(description="IMM programmes.")
     async def programmes(
-        self, info: Info[Context, None], filter: f.ProgrammeFilter | None = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.ProgrammeFilter | None = None,
+        order_by: f.ProgrammeOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.Programme]:
-        return await root_connection(info, "programmes", filter, None, first, after, last, before)
+        return await root_connection(
+            info, "programmes", filter, order_by, first, after, last, before
+        )
 
     @strawberry.field(description="Projects: blocks of sessions delivered in one place.")
     async def projects(
-        self, info: Info[Context, None], filter: f.ProjectFilter | None = None,
-        order_by: f.ProjectOrder | None = None, first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.ProjectFilter | None = None,
+        order_by: f.ProjectOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.Project]:
-        return await root_connection(
-            info, "projects", filter, order_by, first, after, last, before
-        )
+        return await root_connection(info, "projects", filter, order_by, first, after, last, before)
 
     @strawberry.field(description="Delivered sessions, latest first unless ordered otherwise.")
     async def sessions(
-        self, info: Info[Context, None], filter: f.SessionFilter | None = None,
-        order_by: f.SessionOrder | None = None, first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.SessionFilter | None = None,
+        order_by: f.SessionOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.Session]:
-        return await root_connection(
-            info, "sessions", filter, order_by, first, after, last, before
-        )
+        return await root_connection(info, "sessions", filter, order_by, first, after, last, before)
 
     @strawberry.field(description="People and bodies with a role toward IMM.")
     async def stakeholders(
-        self, info: Info[Context, None], filter: f.StakeholderFilter | None = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.StakeholderFilter | None = None,
+        order_by: f.StakeholderOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.Stakeholder]:
         return await root_connection(
-            info, "stakeholders", filter, None, first, after, last, before
+            info, "stakeholders", filter, order_by, first, after, last, before
         )
 
     @strawberry.field(description="The 18 stakeholder kinds.")
     async def stakeholder_kinds(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.StakeholderKind]:
         return await root_connection(
             info, "stakeholderKinds", None, None, first, after, last, before
@@ -186,8 +226,12 @@ class Query:
 
     @strawberry.field(description="The 15 clinical cohorts.")
     async def clinical_cohorts(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.ClinicalCohort]:
         return await root_connection(
             info, "clinicalCohorts", None, None, first, after, last, before
@@ -198,37 +242,58 @@ class Query:
         extensions=requires(READ_CORE),
     )
     async def participants(
-        self, info: Info[Context, None], filter: f.ParticipantFilter | None = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.ParticipantFilter | None = None,
+        order_by: f.ParticipantOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.Participant]:
         return await root_connection(
-            info, "participants", filter, None, first, after, last, before
+            info, "participants", filter, order_by, first, after, last, before
         )
 
     @strawberry.field(
         description="Outcome assessments, oldest first.", extensions=requires(READ_CORE)
     )
     async def assessments(
-        self, info: Info[Context, None], filter: f.AssessmentFilter | None = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.AssessmentFilter | None = None,
+        order_by: f.AssessmentOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.OutcomeAssessment]:
         return await root_connection(
-            info, "assessments", filter, None, first, after, last, before
+            info, "assessments", filter, order_by, first, after, last, before
         )
 
     @strawberry.field(description="Training deliveries, latest first.")
     async def trainings(
-        self, info: Info[Context, None], filter: f.TrainingFilter | None = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: f.TrainingFilter | None = None,
+        order_by: f.TrainingOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[t.TrainingDelivery]:
-        return await root_connection(info, "trainings", filter, None, first, after, last, before)
+        return await root_connection(
+            info, "trainings", filter, order_by, first, after, last, before
+        )
 
     @strawberry.field(
         description="Impact figures computed from the records (never typed in), for any slice.",
         extensions=requires(READ_IMPACT),
     )
     async def impact(
-        self, info: Info[Context, None],
+        self,
+        info: Info[Context, None],
         filter: Annotated[ImpactFilter | None, strawberry.argument()] = None,
     ) -> Impact:
         return await compute_impact(info.context, filter or ImpactFilter())
@@ -238,7 +303,12 @@ class Query:
         extensions=requires(ADMIN),
     )
     async def audit_log(
-        self, info: Info[Context, None], filter: a.AuditFilter | None = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        self,
+        info: Info[Context, None],
+        filter: a.AuditFilter | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[a.AuditEntry]:
         return await a.audit_log(info, filter, t.page_args(info, first, after, last, before))

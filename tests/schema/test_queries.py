@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from imm_graph import services
 from imm_graph.db import Database
 from imm_graph.schema.ids import encode_id
 from tests import builders
@@ -126,3 +127,30 @@ async def test_reference_data_is_listed(gql: GraphQLClient) -> None:
         id=encode_id("ClinicalCohort", "dementia"),
     )
     assert cohort["node"]["name"] == "Dementia"
+
+
+async def test_every_root_list_can_be_ordered(gql: GraphQLClient, db: Database) -> None:
+    async with db.transaction() as session:
+        for title, trainees in (("Care staff", 12), ("Teachers", 30), ("Volunteers", 8)):
+            await services.create(
+                session,
+                "training",
+                {"title": title, "delivered_on": dt.date(2024, 2, 1), "trainees": trainees},
+            )
+    query = """query($o: TrainingOrder, $after: String) {
+      trainings(orderBy: $o, first: 2, after: $after) {
+        nodes { title } pageInfo { endCursor hasNextPage } } }"""
+    order = {"field": "TRAINEES", "direction": "DESC"}
+    first = (await gql(query, o=order))["trainings"]
+    assert [n["title"] for n in first["nodes"]] == ["Teachers", "Care staff"]
+    rest = (await gql(query, o=order, after=first["pageInfo"]["endCursor"]))["trainings"]
+    assert [n["title"] for n in rest["nodes"]] == ["Volunteers"]
+    assert not rest["pageInfo"]["hasNextPage"]
+    by_title = await gql(
+        "{ trainings(orderBy: {field: TITLE, direction: ASC}) { nodes { title } } }"
+    )
+    assert [n["title"] for n in by_title["trainings"]["nodes"]] == [
+        "Care staff",
+        "Teachers",
+        "Volunteers",
+    ]
