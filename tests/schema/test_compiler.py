@@ -153,3 +153,23 @@ async def test_what_it_cannot_compile_goes_to_the_resolvers(
     resolved, _ = await _run(db, database_url, False, query, admin)
     assert compiled == resolved
     assert not any("json_build_object" in statement for statement in statements)
+
+
+async def test_permissions_hold_on_the_compiled_path(
+    db: Database, database_url: str, data: None, make_key: MakeKey
+) -> None:
+    public = "{ hubs(first: 3) { nodes { name area status cohorts { code } } } }"
+    anonymous, statements = await _run(db, database_url, True, public, {})
+    assert anonymous == (await _run(db, database_url, False, public, {}))[0]
+    assert "errors" not in anonymous and len(statements) == 1  # public, and compiled
+
+    private = "{ hubs { nodes { name hostOrganisation { name } } } }"
+    refused, statements = await _run(db, database_url, True, private, {})
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert statements == []  # refused before any SQL ran
+
+    personal = "{ participants { nodes { ref givenName } } }"
+    core_only = bearer(await make_key(["read:core"]))
+    refused, statements = await _run(db, database_url, True, personal, core_only)
+    assert refused["errors"][0]["extensions"]["scope"] == "read:personal"
+    assert statements == []
