@@ -50,13 +50,6 @@ def _in_cohort(link: sa.Table, own: str, table: sa.Table, code: str) -> sa.Colum
     return table.c.id.in_(sa.select(link.c[own]).where(link.c.cohort_code == code))
 
 
-@strawberry.enum(description="Fields organisations can be ordered by.")
-class OrganisationOrderField(Enum):
-    NAME = "name"
-    CREATED_AT = "created_at"
-    ID = "id"
-
-
 @strawberry.input(description="Narrow the list of organisations; all given conditions apply.")
 class OrganisationFilter:
     kinds: list[OrganisationKind] | None = None
@@ -76,20 +69,6 @@ class OrganisationFilter:
         if self.search:
             out.append(contains(t.c.name, self.search))
         return out
-
-
-@strawberry.input
-class OrganisationOrder:
-    field: OrganisationOrderField = OrganisationOrderField.NAME
-    direction: Direction = Direction.ASC
-
-
-@strawberry.enum
-class HubOrderField(Enum):
-    NAME = "name"
-    CODE = "code"
-    AREA = "area"
-    CREATED_AT = "created_at"
 
 
 @strawberry.input(description="Narrow the list of hubs; all given conditions apply.")
@@ -125,12 +104,6 @@ class HubFilter:
 
 
 @strawberry.input
-class HubOrder:
-    field: HubOrderField = HubOrderField.NAME
-    direction: Direction = Direction.ASC
-
-
-@strawberry.input
 class ProgrammeFilter:
     arms: list[ProgrammeArm] | None = None
     search: str | None = None
@@ -143,13 +116,6 @@ class ProgrammeFilter:
         if self.search:
             out.append(contains(t.c.name, self.search))
         return out
-
-
-@strawberry.enum
-class ProjectOrderField(Enum):
-    START_DATE = "start_date"
-    NAME = "name"
-    CODE = "code"
 
 
 @strawberry.input
@@ -180,12 +146,6 @@ class ProjectFilter:
         if self.search:
             out.append(contains(t.c.name, self.search))
         return out
-
-
-@strawberry.input
-class ProjectOrder:
-    field: ProjectOrderField = ProjectOrderField.START_DATE
-    direction: Direction = Direction.DESC
 
 
 @strawberry.input(description="Narrow the list of sessions; dates are inclusive local dates.")
@@ -219,17 +179,6 @@ class SessionFilter:
         if self.date_to:
             out.append(t.c.session_date <= self.date_to)
         return out
-
-
-@strawberry.enum
-class SessionOrderField(Enum):
-    DATE = "session_date"
-
-
-@strawberry.input
-class SessionOrder:
-    field: SessionOrderField = SessionOrderField.DATE
-    direction: Direction = Direction.DESC
 
 
 @strawberry.input
@@ -327,62 +276,45 @@ def all_clauses(filter: Any) -> list[sa.ColumnElement[bool]]:
     return [] if filter is None else filter.clauses()
 
 
-@strawberry.enum
-class ProgrammeOrderField(Enum):
-    NAME = "name"
-    CODE = "code"
+def order_input(type_name: str, fields: dict[str, str], default: str, desc: bool = False) -> Any:
+    """`<Type>Order {field, direction}` with a `<Type>OrderField` enum of sortable columns.
+
+    Every root list takes one; the values are column names of the list's table.
+    """
+    field_enum = strawberry.enum(
+        Enum(f"{type_name}OrderField", fields),  # type: ignore[misc]
+        description=f"Fields {type_name} lists can be ordered by.",
+    )
+    namespace = {
+        "__annotations__": {"field": field_enum, "direction": Direction},
+        "field": field_enum[default],
+        "direction": Direction.DESC if desc else Direction.ASC,
+    }
+    return strawberry.input(
+        type(f"{type_name}Order", (), namespace),
+        description=f"How to order a list of {type_name} (ties are broken by id).",
+    )
 
 
-@strawberry.input
-class ProgrammeOrder:
-    field: ProgrammeOrderField = ProgrammeOrderField.NAME
-    direction: Direction = Direction.ASC
-
-
-@strawberry.enum
-class StakeholderOrderField(Enum):
-    NAME = "name"
-    CREATED_AT = "created_at"
-
-
-@strawberry.input
-class StakeholderOrder:
-    field: StakeholderOrderField = StakeholderOrderField.NAME
-    direction: Direction = Direction.ASC
-
-
-@strawberry.enum
-class ParticipantOrderField(Enum):
-    REF = "ref"
-    CREATED_AT = "created_at"
-
-
-@strawberry.input
-class ParticipantOrder:
-    field: ParticipantOrderField = ParticipantOrderField.REF
-    direction: Direction = Direction.ASC
-
-
-@strawberry.enum
-class AssessmentOrderField(Enum):
-    ASSESSED_ON = "assessed_on"
-    SCORE = "score"
-
-
-@strawberry.input
-class AssessmentOrder:
-    field: AssessmentOrderField = AssessmentOrderField.ASSESSED_ON
-    direction: Direction = Direction.ASC
-
-
-@strawberry.enum
-class TrainingOrderField(Enum):
-    DELIVERED_ON = "delivered_on"
-    TITLE = "title"
-    TRAINEES = "trainees"
-
-
-@strawberry.input
-class TrainingOrder:
-    field: TrainingOrderField = TrainingOrderField.DELIVERED_ON
-    direction: Direction = Direction.DESC
+OrganisationOrder = order_input(
+    "Organisation", {"NAME": "name", "CREATED_AT": "created_at", "ID": "id"}, "NAME"
+)
+HubOrder = order_input(
+    "Hub", {"NAME": "name", "CODE": "code", "AREA": "area", "CREATED_AT": "created_at"}, "NAME"
+)
+ProjectOrder = order_input(
+    "Project", {"START_DATE": "start_date", "NAME": "name", "CODE": "code"}, "START_DATE", desc=True
+)
+SessionOrder = order_input("Session", {"DATE": "session_date"}, "DATE", desc=True)
+ProgrammeOrder = order_input("Programme", {"NAME": "name", "CODE": "code"}, "NAME")
+StakeholderOrder = order_input("Stakeholder", {"NAME": "name", "CREATED_AT": "created_at"}, "NAME")
+ParticipantOrder = order_input("Participant", {"REF": "ref", "CREATED_AT": "created_at"}, "REF")
+AssessmentOrder = order_input(
+    "Assessment", {"ASSESSED_ON": "assessed_on", "SCORE": "score"}, "ASSESSED_ON"
+)
+TrainingOrder = order_input(
+    "Training",
+    {"DELIVERED_ON": "delivered_on", "TITLE": "title", "TRAINEES": "trainees"},
+    "DELIVERED_ON",
+    desc=True,
+)
