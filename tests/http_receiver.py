@@ -36,6 +36,7 @@ class Receiver:
         self.requests: list[Received] = []
         self.hold = threading.Event()  # set -> requests wait for ``release``
         self.release = threading.Event()
+        self.received = threading.Event()  # set by every answered request: wait on it, not sleep
         self._server = _Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -54,6 +55,7 @@ class Receiver:
     def _answer(self, received: Received) -> None:
         with self._lock:
             self.requests.append(received)
+        self.received.set()
 
     def _next_status(self) -> int:
         with self._lock:

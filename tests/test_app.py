@@ -7,6 +7,7 @@ delivery is dead-lettered; staff see every attempt in GraphQL, re-queue it, and 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
@@ -126,3 +127,38 @@ async def test_deliveries_are_for_admin_keys_only(staff: tuple, make_key: MakeKe
     body = await gql.raw("{ outboxDeliveries { totalCount } }", headers=partner_key)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body["errors"][0]["extensions"]["scope"] == "admin"
+
+
+async def test_the_in_process_worker_sends_what_the_api_queued(
+    example: None,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    db: Database,
+    make_key: MakeKey,
+) -> None:
+    """`IMM_IN_PROCESS_WORKER`: one process serves the API and sends the deliveries."""
+    async with db.transaction() as session:
+        hub = await builders.hub(session, (await builders.organisation(session)).id)
+    token = await make_key(["admin"])
+    with Receiver() as partner:
+        configure_example(monkeypatch, partner.url)
+        monkeypatch.setenv("IMM_OUTBOX_POLL_INTERVAL_SECONDS", "0.1")
+        settings_ = Settings(database_url=database_url, environment="test", in_process_worker=True)
+        app = create_app(settings_, plugins=PluginManager.load(settings()))
+        async with app.router.lifespan_context(app):  # starts the worker, as uvicorn would
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                response = await http.post(
+                    "/graphql",
+                    headers=bearer(token),
+                    json={
+                        "query": "mutation($hub: ID!) { recordSession(input: "
+                        '{hub: $hub, date: "2025-03-05"}) { errors { field } } }',
+                        "variables": {"hub": encode_id("Hub", hub.id)},
+                    },
+                )
+                assert response.json()["data"]["recordSession"]["errors"] == []
+                sent = await asyncio.to_thread(partner.received.wait, 30)
+        assert sent, "the worker sent nothing"
+        [request] = partner.requests
+    assert verify_signature(SECRET, request.headers["x-imm-signature"], request.body)
