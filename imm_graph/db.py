@@ -88,6 +88,9 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_pre_ping", True)
+    # Statement parameters can hold personal data (even encrypted, it is no one's business):
+    # keep them out of exception messages, which reach logs.
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(url, echo=echo, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -96,7 +96,8 @@ async def test_personal_values_appear_in_no_log_line(
     caplog.set_level(logging.DEBUG)
     settings = Settings(database_url=database_url, environment="test", log_level="DEBUG",
                         sql_echo=True)
-    db = Database(database_url, echo=True)
+    # Everything logged, statement parameters included (production hides them: hide_parameters).
+    db = Database(database_url, echo=True, hide_parameters=False)
     try:
         app = create_app(settings, database=db)
         async with db.transaction() as session:

@@ -19,9 +19,11 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from imm_graph.config import Settings
 from imm_graph.errors import ValidationError
+from imm_graph.logging import get_logger
 from imm_graph.plugins import PluginManager
 from imm_graph.schema import types as core_types
 from imm_graph.schema.cost import QueryCostLimiter
@@ -30,6 +32,8 @@ from imm_graph.schema.fast_path import CompiledQueries
 from imm_graph.schema.mutations import Mutation
 from imm_graph.schema.permissions import AccessControl
 from imm_graph.schema.queries import Query
+
+_log = get_logger("imm_graph.graphql")
 
 
 def _client_error(error: GraphQLError) -> bool:
@@ -61,6 +65,28 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return out
 
 
+class Schema(strawberry.Schema):
+    """Logs what went wrong inside the server; a client's own mistakes are answered, not logged.
+
+    Strawberry logs every error with its traceback. Input errors, refusals and limits are
+    expected traffic: logging them would bury real failures (and their arguments are the
+    caller's input, which need not reach the logs).
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _client_error(error):
+                continue
+            _log.error(
+                "graphql.internal_error",
+                path=error.path,
+                error=type(error.original_error).__name__,
+                exc_info=error.original_error,
+            )
+
+
 def build_schema(
     settings: Settings,
     queries: Sequence[type] = (),
@@ -70,7 +96,7 @@ def build_schema(
     """The core schema plus plug-ins' contributions (from `PluginManager.schema_contributions`)."""
     query = merge_types("Query", (Query, DeliveryQueries, *queries))
     mutation = merge_types("Mutation", (Mutation, DeliveryMutations, *mutations))
-    return strawberry.Schema(
+    return Schema(
         query=query,
         mutation=mutation,
         types=[*core_types.NODE_CLASSES, *types],
