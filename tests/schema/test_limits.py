@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
+import pytest
 
 from imm_graph.app import create_app
 from imm_graph.config import Settings
@@ -73,3 +76,12 @@ async def test_graphiql_only_when_enabled(database_url: str, db: Database) -> No
         ) as http:
             response = await http.get("/graphql", headers={"accept": "text/html"})
         assert response.status_code == expected
+
+
+async def test_client_errors_are_answered_not_logged(
+    gql: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    body = await gql.raw("{ hubs(first: 5000) { totalCount } }")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
