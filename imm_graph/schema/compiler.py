@@ -31,7 +31,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     get_named_type,
@@ -45,6 +44,7 @@ from strawberry.types.enum import StrawberryEnumDefinition
 from imm_graph.config import Settings
 from imm_graph.schema import relations as r
 from imm_graph.schema import types as t
+from imm_graph.schema import walk
 from imm_graph.schema.pagination import Order, PageArgs
 from imm_graph.schema.relations import Relation
 from imm_graph.services.errors import camel
@@ -491,13 +491,8 @@ def compile_query(
     root_lists: Mapping[str, Any],
 ) -> sa.Select[Any] | None:
     """One SELECT returning the whole `data` object as JSON text, or None to use resolvers."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
-        return None
-    operation = operations[0]
-    if operation.directives:
+    operation = walk.operation(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY or operation.directives:
         return None
     schema = strawberry_schema._schema
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
@@ -505,9 +500,7 @@ def compile_query(
         return None
     query = _Query(
         schema=schema,
-        fragments={
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        },
+        fragments=walk.fragments(document),
         variables=coerced,
         settings=settings,
         allowed=allowed,
