@@ -4,7 +4,7 @@ Python GraphQL execution costs 10–20 µs per returned field; a partner's neste
 tens of thousands. PostGraphile and Hasura avoid that cost by letting the database build the JSON,
 and so does this module, for the queries it understands: connections (`first/after/last/before`,
 `filter`, `orderBy`), plain columns, enums, global IDs, to-one relations and the bounded cohort
-lists. Anything else (abstract types, directives, computed fields, timestamps, fields a caller may
+lists. Anything else (abstract types, directives, computed fields, fields a caller may
 not read) makes `compile_query` return None and the query runs through the ordinary resolvers,
 which stay the reference: tests check both paths give the same answer.
 
@@ -49,9 +49,10 @@ from imm_graph.schema.pagination import Order, PageArgs
 from imm_graph.schema.relations import Relation
 from imm_graph.services.errors import camel
 
-FieldAllowed = Callable[
-    [str, str], bool
-]  # (GraphQL type name, field name) -> may the caller read it
+# (GraphQL type name, field name) -> may the caller read it
+FieldAllowed = Callable[[str, str], bool]
+# SQL that prints a column's value as the resolvers would
+Convert = Callable[[Any], Any]
 
 
 class NotCompilable(Exception):
@@ -65,27 +66,40 @@ class ObjectSpec:
     type_name: str
     table: sa.Table
     pk: str
-    scalars: dict[str, tuple[str, Mapping[Any, str] | None]] = field(default_factory=dict)
+    scalars: dict[str, tuple[str, Convert | None]] = field(default_factory=dict)
     to_one: dict[str, tuple[str, str]] = field(default_factory=dict)  # -> (type, fk column)
     connections: dict[str, Relation] = field(default_factory=dict)
     lists: dict[str, Relation] = field(default_factory=dict)
 
 
-def _scalars(cls: type, table: sa.Table) -> dict[str, tuple[str, Mapping[Any, str] | None]]:
+def _isoformat(value: Any) -> Any:
+    """A UTC timestamp printed as Python's `isoformat()` prints it (what the resolvers send):
+    microseconds only when there are any, and `+00:00`."""
+    utc = sa.func.timezone(_text("UTC"), value)
+    whole = sa.func.to_char(utc, _text('YYYY-MM-DD"T"HH24:MI:SS"+00:00"'))
+    micro = sa.func.to_char(utc, _text('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
+    return sa.case((sa.func.date_trunc(_text("second"), value) == value, whole), else_=micro)
+
+
+def _enum(names: Mapping[Any, str]) -> Convert:
+    return lambda value: sa.case(names, value=value)
+
+
+def _scalars(cls: type, table: sa.Table) -> dict[str, tuple[str, Convert | None]]:
     """Plain fields of a strawberry type that are columns of its table, by GraphQL name."""
-    out: dict[str, tuple[str, Mapping[Any, str] | None]] = {}
+    out: dict[str, tuple[str, Convert | None]] = {}
     for f in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
         if f.base_resolver is not None or f.python_name not in table.c:
             continue
         kind = f.type.of_type if isinstance(f.type, StrawberryOptional) else f.type
+        convert: Convert | None = None
         if kind is dt.datetime:
-            continue  # PostgreSQL and Python print timestamps differently: leave to resolvers
-        enum = None
-        if isinstance(kind, StrawberryEnumDefinition):
-            enum = {v.value: v.name for v in kind.values}
+            convert = _isoformat
+        elif isinstance(kind, StrawberryEnumDefinition):
+            convert = _enum({v.value: v.name for v in kind.values})
         elif not (isinstance(kind, StrawberryList) or kind in (str, int, float, bool, dt.date)):
             continue
-        out[f.graphql_name or camel(f.python_name)] = (f.python_name, enum)
+        out[f.graphql_name or camel(f.python_name)] = (f.python_name, convert)
     return out
 
 
@@ -250,9 +264,8 @@ class _Query:
         if name == "id":
             return _base64url(sa.func.concat(_text(spec.type_name + ":"), row.c[spec.pk]))
         if name in spec.scalars:
-            column, enum = spec.scalars[name]
-            value = row.c[column]
-            return sa.case(enum, value=value) if enum else value
+            column, convert = spec.scalars[name]
+            return convert(row.c[column]) if convert else row.c[column]
         if name in spec.to_one:
             target_name, fk = spec.to_one[name]
             target = SPECS[target_name]

@@ -7,7 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from imm_graph import models as m
+from imm_graph import services
 from imm_graph.app import create_app
 from imm_graph.config import Settings
 from imm_graph.db import Database
@@ -19,10 +22,10 @@ pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 QUERIES = {
     "deep lists": """{
-      organisations(first: 4) {
+      organisations(first: 6) {
         totalCount
         pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-        edges { cursor node { id __typename name kind odsCode localAuthority
+        edges { cursor node { id __typename name kind odsCode localAuthority createdAt updatedAt
           hubs(first: 2) { totalCount nodes { id name status startedOn
             hostOrganisation { name } programme { code arm }
             cohorts { code name description }
@@ -85,10 +88,14 @@ async def data(db: Database) -> None:
                         s, hub.id, dt.date(2024, 1, 1 + d + h), older_people=d
                     )
         project = await builders.project(s, prog.id, cohort_codes=("send",))
-        from imm_graph import services
-
         await services.create(
             s, "session", {"project_id": project.id, "session_date": dt.date(2024, 1, 4)}
+        )
+        # Timestamps print without microseconds when they have none: both paths must agree.
+        await s.execute(
+            sa.update(m.Organisation)
+            .where(m.Organisation.id == school.id)
+            .values(created_at=dt.datetime(2024, 1, 1, 9, 30, tzinfo=dt.UTC))
         )
 
 
@@ -139,7 +146,6 @@ async def test_cursors_from_either_path_page_the_same(
 @pytest.mark.parametrize(
     "query",
     [
-        "{ organisations { nodes { createdAt } } }",  # timestamps: resolvers format them
         "{ assessments { nodes { flags } } }",  # computed in Python
         '{ node(id: "SHViOjE") { id } }',  # abstract type
         "{ hubs(first: 1000) { totalCount } }",  # an input error: the resolvers report it
@@ -173,3 +179,14 @@ async def test_permissions_hold_on_the_compiled_path(
     refused, statements = await _run(db, database_url, True, personal, core_only)
     assert refused["errors"][0]["extensions"]["scope"] == "read:personal"
     assert statements == []
+
+
+async def test_timestamps_print_as_the_resolvers_print_them(
+    db: Database, database_url: str, data: None, admin: dict[str, str]
+) -> None:
+    query = '{ organisations(filter: {search: "Northside"}) { nodes { createdAt } } }'
+    compiled, statements = await _run(db, database_url, True, query, admin)
+    assert len(statements) == 1
+    assert compiled["data"]["organisations"]["nodes"] == [
+        {"createdAt": "2024-01-01T09:30:00+00:00"}
+    ]
