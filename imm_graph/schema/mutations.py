@@ -286,6 +286,16 @@ class RecordAssessmentInput:
     project: strawberry.ID | None = None
 
 
+@strawberry.input(description="Correct an assessment; changed items are validated and re-scored.")
+class UpdateAssessmentInput:
+    id: strawberry.ID
+    timepoint: Timepoint | None = UNSET
+    assessed_on: dt.date | None = UNSET
+    items: list[int] | None = UNSET
+    hub: strawberry.ID | None = UNSET
+    project: strawberry.ID | None = UNSET
+
+
 # --- payloads ---------------------------------------------------------------------------------
 
 
@@ -417,4 +427,11 @@ class Mutation:
         self, info: Info[Context, None], input: RecordAssessmentInput
     ) -> AssessmentPayload:
         obj, errors = await write(info, "assessment", t.OutcomeAssessment, input)
+        return AssessmentPayload(assessment=obj, errors=errors)
+
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
+    async def update_assessment(
+        self, info: Info[Context, None], input: UpdateAssessmentInput
+    ) -> AssessmentPayload:
+        obj, errors = await write(info, "assessment", t.OutcomeAssessment, input, input.id)
         return AssessmentPayload(assessment=obj, errors=errors)

@@ -40,8 +40,12 @@ async def _org(gql: GraphQLClient, **fields: object) -> str:
 async def test_create_organisation_normalises_identifiers(gql: GraphQLClient) -> None:
     data = await gql(
         CREATE_ORG,
-        input={"name": "Riverside Surgery", "kind": "GP_PRACTICE", "odsCode": "a81001",
-               "postcode": "gu1 4ab"},
+        input={
+            "name": "Riverside Surgery",
+            "kind": "GP_PRACTICE",
+            "odsCode": "a81001",
+            "postcode": "gu1 4ab",
+        },
     )
     payload = data["createOrganisation"]
     assert payload["errors"] == []
@@ -68,9 +72,15 @@ async def test_create_hub_with_links_and_unknown_references(gql: GraphQLClient) 
     school = await _org(gql, name="Northside Primary School", kind="PRIMARY_SCHOOL")
     ok = await gql(
         CREATE_HUB,
-        input={"code": "GFD-HUB", "name": "Guildford Hub", "venue": "Guildford URC",
-               "area": "Guildford", "hostOrganisation": host, "partners": [school],
-               "cohorts": ["older_people", "dementia"]},
+        input={
+            "code": "GFD-HUB",
+            "name": "Guildford Hub",
+            "venue": "Guildford URC",
+            "area": "Guildford",
+            "hostOrganisation": host,
+            "partners": [school],
+            "cohorts": ["older_people", "dementia"],
+        },
     )
     hub = ok["createHub"]["hub"]
     assert ok["createHub"]["errors"] == []
@@ -80,16 +90,28 @@ async def test_create_hub_with_links_and_unknown_references(gql: GraphQLClient) 
 
     bad = await gql(
         CREATE_HUB,
-        input={"code": "WOK-HUB", "name": "Woking", "venue": "V", "area": "Woking",
-               "hostOrganisation": hub["id"], "cohorts": ["not_a_cohort"]},
+        input={
+            "code": "WOK-HUB",
+            "name": "Woking",
+            "venue": "V",
+            "area": "Woking",
+            "hostOrganisation": hub["id"],
+            "cohorts": ["not_a_cohort"],
+        },
     )
     errors = {(e["code"], e["field"]) for e in bad["createHub"]["errors"]}
     # A hub's ID where an organisation's is expected is named as such.
     assert errors == {("wrong_type", "hostOrganisation")}
     bad = await gql(
         CREATE_HUB,
-        input={"code": "WOK-HUB", "name": "Woking", "venue": "V", "area": "Woking",
-               "hostOrganisation": host, "cohorts": ["not_a_cohort"]},
+        input={
+            "code": "WOK-HUB",
+            "name": "Woking",
+            "venue": "V",
+            "area": "Woking",
+            "hostOrganisation": host,
+            "cohorts": ["not_a_cohort"],
+        },
     )
     assert {(e["code"], e["field"]) for e in bad["createHub"]["errors"]} == {
         ("not_found", "cohorts")
@@ -105,7 +127,8 @@ async def test_update_changes_only_what_is_given(gql: GraphQLClient) -> None:
         input={"id": org, "name": "Guildford United Reformed Church"},
     )
     assert data["updateOrganisation"]["organisation"] == {
-        "name": "Guildford United Reformed Church", "localAuthority": "Guildford",
+        "name": "Guildford United Reformed Church",
+        "localAuthority": "Guildford",
     }
 
 
@@ -136,3 +159,33 @@ async def test_session_needs_exactly_one_parent(gql: GraphQLClient) -> None:
             attendance: {olderPeople: 12}}) { session { id } errors { code field } } }"""
     )
     assert data["recordSession"]["errors"] == [{"code": "one_parent", "field": "hub"}]
+
+
+async def test_correcting_an_assessment_rescores_it(gql: GraphQLClient) -> None:
+    participant = await gql(
+        """mutation { createParticipant(input: {ref: "P-000002", generation: YOUNG_PERSON})
+           { participant { id } } }"""
+    )
+    pid = participant["createParticipant"]["participant"]["id"]
+    recorded = await gql(
+        RECORD_ASSESSMENT,
+        input={
+            "participant": pid,
+            "measure": "SWEMWBS",
+            "timepoint": "PRE",
+            "assessedOn": "2024-01-10",
+            "items": [3] * 7,
+        },
+    )
+    assessment = recorded["recordAssessment"]["assessment"]
+    assert (assessment["rawScore"], assessment["score"]) == (21, 19.25)
+
+    update = """mutation($input: UpdateAssessmentInput!) { updateAssessment(input: $input) {
+        assessment { rawScore score } errors { code field } } }"""
+    fixed = await gql(update, input={"id": assessment["id"], "items": [4] * 7})
+    assert fixed["updateAssessment"] == {
+        "assessment": {"rawScore": 28, "score": 25.03},
+        "errors": [],
+    }
+    bad = await gql(update, input={"id": assessment["id"], "items": [4] * 6})
+    assert bad["updateAssessment"]["errors"] == [{"code": "wrong_item_count", "field": "items"}]
