@@ -28,6 +28,7 @@ class Context:
     request: Request | None = None
     principal: Any = None
     _connection: AsyncConnection | None = None
+    _closed: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -40,6 +41,8 @@ class Context:
         consistent state of the data (`after_write` starts a new one).
         """
         async with self._lock:
+            if self._closed:  # a read after the response would hold a connection forever
+                raise RuntimeError("this request's context is closed")
             if self._connection is None:
                 self._connection = await self.db.engine.connect()
             result = await self._connection.execute(statement)
@@ -62,6 +65,7 @@ class Context:
                 await self._connection.rollback()
 
     async def close(self) -> None:
+        self._closed = True
         if self._connection is not None:
             connection, self._connection = self._connection, None
             with contextlib.suppress(Exception):  # a broken connection is discarded by the pool

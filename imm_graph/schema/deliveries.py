@@ -26,7 +26,7 @@ from imm_graph.schema.mutations import UserError
 from imm_graph.schema.pagination import Connection, Order
 from imm_graph.schema.permissions import requires
 from imm_graph.schema.relations import Relation
-from imm_graph.schema.types import After, Before, First, Last, page_args
+from imm_graph.schema.types import After, Before, First, Last, build, page_args
 
 OutboxStatus = strawberry.enum(DeliveryStatus, name="DeliveryStatus")
 HookStatus = strawberry.enum(EventDeliveryStatus, name="EventHookStatus")
@@ -79,7 +79,7 @@ class OutboxDelivery:
     @strawberry.field(description="Every attempt so far, oldest first.")
     async def attempt_log(self, info: Info[Context, None]) -> list[DeliveryAttempt]:
         rows = await grouped(info.context, ATTEMPTS).load(self.pk)
-        return [_from_row(DeliveryAttempt, row) for row in rows]
+        return [build(DeliveryAttempt, row) for row in rows]
 
 
 @strawberry.type(description="A plug-in's event hook that failed and is retried.")
@@ -100,14 +100,7 @@ class EventHookFailure:
     @strawberry.field
     async def event(self, info: Info[Context, None]) -> DomainEvent | None:
         row = await by_key(info.context, domain_events).load(self.event_id)
-        return None if row is None else _from_row(DomainEvent, row)
-
-
-def _from_row(cls: type[Any], row: Any) -> Any:
-    values = row._mapping
-    names = [n for n in cls.__annotations__ if n in values and n != "pk"]
-    extra = {"pk": values["id"]} if "pk" in cls.__annotations__ else {}
-    return cls(**extra, **{n: values[n] for n in names})
+        return None if row is None else build(DomainEvent, row)
 
 
 @strawberry.type
@@ -137,7 +130,7 @@ class DeliveryQueries:
             where,
             OLDEST_FIRST,
             args,
-            lambda row: _from_row(OutboxDelivery, row),
+            lambda row: build(OutboxDelivery, row),
         )
 
     @strawberry.field(
@@ -165,7 +158,7 @@ class DeliveryQueries:
             where,
             HOOKS_OLDEST_FIRST,
             args,
-            lambda row: _from_row(EventHookFailure, row),
+            lambda row: build(EventHookFailure, row),
         )
 
 
@@ -206,7 +199,7 @@ class DeliveryMutations:
             row = await _requeue(info, id, "OutboxDelivery", deliveries)
         except ValidationError as exc:
             return RequeuePayload(delivery=None, errors=_errors(exc))
-        return RequeuePayload(delivery=_from_row(OutboxDelivery, row), errors=[])
+        return RequeuePayload(delivery=build(OutboxDelivery, row), errors=[])
 
     @strawberry.mutation(
         description="Retry a dead event hook with a fresh set of attempts.",
@@ -219,7 +212,7 @@ class DeliveryMutations:
             row = await _requeue(info, id, "EventHookFailure", hook_failures)
         except ValidationError as exc:
             return RequeueHookPayload(hook_failure=None, errors=_errors(exc))
-        return RequeueHookPayload(hook_failure=_from_row(EventHookFailure, row), errors=[])
+        return RequeueHookPayload(hook_failure=build(EventHookFailure, row), errors=[])
 
 
 def _errors(exc: ValidationError) -> list[UserError]:

@@ -32,17 +32,23 @@ from imm_graph.schema.relations import Relation
 from imm_graph.scoring import score as score_items
 
 N = TypeVar("N")
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str, ...], bool]] = {}
 
 
 def build(cls: type[N], row: Any) -> N:
-    """Make a GraphQL object from a row: its columns fill the fields of the same name."""
-    names = _FIELDS.get(cls)
-    if names is None:
+    """Make a GraphQL object from a row: its columns fill the fields of the same name, and
+    its key fills ``pk`` where the type has one."""
+    found = _FIELDS.get(cls)
+    if found is None:
         own = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
-        names = _FIELDS[cls] = tuple(n for n in row._mapping if n in own and n != "pk")
+        names = tuple(n for n in row._mapping if n in own and n != "pk")
+        found = _FIELDS[cls] = (names, "pk" in own)
+    names, has_pk = found
     mapping = row._mapping
-    return cls(pk=mapping[_PK.get(cls, "id")], **{n: mapping[n] for n in names})
+    values = {n: mapping[n] for n in names}
+    if has_pk:
+        values["pk"] = mapping[_PK.get(cls, "id")]
+    return cls(**values)
 
 
 _PK: dict[type, str] = {}
