@@ -6,6 +6,7 @@ installed; production points ``IMM_DATABASE_URL`` at PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -73,7 +74,12 @@ class Settings(BaseSettings):
     private_fields: CommaList = Field(
         default_factory=list, description="Fields never public, even if a plug-in marks them so."
     )
-    max_query_cost: int = Field(default=50_000, ge=1)
+    max_query_cost: int = Field(
+        default=250_000, ge=1, description="Most objects one query may return (API keys)."
+    )
+    anonymous_max_query_cost: int = Field(
+        default=20_000, ge=1, description="Most objects one anonymous query may return."
+    )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="Per API key.")
     anonymous_rate_limit_per_minute: int = Field(default=60, ge=1, description="Per client IP.")
     cors_origins: CommaList = Field(default_factory=list)
@@ -81,6 +87,22 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Write an API key's last_used_at at most this often."
     )
     hsts_seconds: int = Field(default=31_536_000, ge=0)
+    api_key_cache_seconds: float = Field(
+        default=10, ge=0,
+        description="Remember a verified API key this long; a revoked key keeps working on a "
+        "worker that verified it for at most this long (0: look it up on every request).",
+    )
+    auth_failures_per_minute: int = Field(
+        default=10, ge=1, description="Failed authentications allowed per client IP."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+    request_budget_seconds: float = Field(
+        default=10, gt=0,
+        description="Wall-clock budget of one GraphQL request: validation and execution are "
+        "stopped past it, and PostgreSQL cancels statements that run longer.",
+    )
 
     @field_validator("public_fields", "private_fields", "cors_origins", mode="before")
     @classmethod
@@ -89,8 +111,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                import json
-
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value

@@ -6,6 +6,7 @@ one source of truth, so several workers can share a database.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -77,7 +78,11 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, statement_timeout: float | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """An engine for ``url``; ``statement_timeout`` (seconds) makes PostgreSQL cancel a
+    statement that runs longer, so no request can hold a connection busy indefinitely."""
     if is_sqlite(url):
         # A file database is shared between connections; NullPool avoids holding SQLite locks
         # across requests. In-memory databases must keep their one connection instead.
@@ -87,7 +92,14 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
     else:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
-        kwargs.setdefault("pool_pre_ping", True)
+        # No ping before every checkout: it costs a round trip per request. A connection the
+        # driver already knows is closed is swapped for a new one at checkout, for free
+        # (`_closed_at_checkout`); one dropped unnoticed fails its first statement, and
+        # SQLAlchemy then discards the pool's connections so the next requests reconnect.
+        kwargs.setdefault("pool_pre_ping", False)
+        if statement_timeout:
+            settings = {"statement_timeout": str(int(statement_timeout * 1000))}
+            kwargs.setdefault("connect_args", {}).setdefault("server_settings", settings)
     # Statement parameters can hold personal data (even encrypted, it is no one's business):
     # keep them out of exception messages, which reach logs.
     kwargs.setdefault("hide_parameters", True)
@@ -95,7 +107,16 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    else:
+        event.listen(engine.sync_engine.pool, "checkout", _closed_at_checkout)
     return engine
+
+
+def _closed_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection whose server end is gone (asyncpg notices a terminated
+    backend as soon as the event loop reads the socket): the pool then connects afresh."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise sa.exc.DisconnectionError("the server closed this connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -111,8 +132,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+WRITE = "imm_write"  # execution option: this connection's transactions will write
+
+
 def _sqlite_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A write transaction takes SQLite's write lock when it begins: a deferred transaction
+    # that reads and then writes cannot wait for the lock (SQLite answers "database is locked"
+    # at once, to avoid a deadlock), while BEGIN IMMEDIATE waits up to busy_timeout. So
+    # concurrent writers queue instead of failing. Reads stay deferred and never block.
+    immediate = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def session_factory(
@@ -122,7 +151,8 @@ def session_factory(
     return async_sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
-EventSink = Callable[[AsyncSession, str, Any], Awaitable[None]]
+# (session, event name, row, "created" | "updated", names of the fields changed)
+EventSink = Callable[..., Awaitable[None]]
 
 
 class Database:
@@ -134,18 +164,76 @@ class Database:
         *,
         echo: bool = False,
         event_sink: EventSink | None = None,
+        plugins: Any = None,
         **engine_kwargs: Any,
     ) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo, **engine_kwargs)
-        # Every core write calls the event sink inside its own transaction (see services.writes).
-        self.sessions = session_factory(self.engine, {"event_sink": event_sink})
+        # The same pool; on SQLite its transactions begin by taking the write lock.
+        self.write_engine = self.engine.execution_options(**{WRITE: True})
+        # Every core write calls the event sink inside its own transaction (see services.writes);
+        # plug-in code reaches the plug-in manager through the session (pluginhost.collect).
+        self.sessions = session_factory(
+            self.write_engine, {"event_sink": event_sink, "plugins": plugins}
+        )
+        self._writer = asyncio.Lock() if is_sqlite(url) else None
+        self._writer_task: asyncio.Task[Any] | None = None
+        # Told the text of each statement run straight on the driver (see fetch_value), which
+        # SQLAlchemy's cursor events never see: statement counts and tracing stay whole.
+        self.driver_statement_observers: list[Callable[[str], None]] = []
+
+    def attach(self, *, event_sink: EventSink | None, plugins: Any) -> None:
+        """Give a database made elsewhere (tests, embedding) the app's plug-ins and events."""
+        self.sessions.kw["info"] = {"event_sink": event_sink, "plugins": plugins}
+
+    @property
+    def event_sink(self) -> Any:
+        return self.sessions.kw["info"].get("event_sink")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session whose work commits together or not at all."""
-        async with self.sessions() as session, session.begin():
-            yield session
+    async def transaction(self, actor: Any = None) -> AsyncIterator[AsyncSession]:
+        """A session whose work commits together or not at all.
+
+        ``actor`` (an `imm_graph.security.audit.Actor`) is who the changes are attributed to:
+        the services write it into the audit log with every change.
+
+        On SQLite the writers of this process also queue on one lock: SQLite has a single
+        writer anyway, and a lock hands it over the moment it is free, where SQLite's own busy
+        handler polls with growing sleeps (other processes still wait through busy_timeout).
+        """
+        if self._writer is None:
+            async with self.sessions() as session, session.begin():
+                session.info["actor"] = actor
+                yield session
+            return
+        if self._writer_task is not None and self._writer_task is asyncio.current_task():
+            raise RuntimeError("a write transaction inside another one would wait for itself")
+        async with self._writer:
+            self._writer_task = asyncio.current_task()
+            try:
+                async with self.sessions() as session, session.begin():
+                    session.info["actor"] = actor
+                    yield session
+            finally:
+                self._writer_task = None
+
+    async def fetch_value(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """Run one read straight on the driver (asyncpg) and return its one value.
+
+        For compiled reads: one statement needs no transaction (no BEGIN and ROLLBACK round
+        trips), and asyncpg prepares its text once per connection.
+        """
+        for observe in self.driver_statement_observers:
+            observe(sql)
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            try:
+                return await driver.fetchval(sql, *params)
+            except Exception as exc:
+                if driver.is_closed():  # what SQLAlchemy does for its own statements
+                    await conn.invalidate(exc)
+                raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()

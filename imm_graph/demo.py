@@ -16,33 +16,58 @@ from imm_graph import demo_data as d
 from imm_graph import models as m
 from imm_graph import services
 from imm_graph.db import Database
+from imm_graph.pluginhost.collect import collect
+from imm_graph.security.audit import Actor
 
-Progress = Callable[[str, int], None]  # (what is being loaded, how many more records are done)
+# (the table being loaded, how many more of its rows are done). Steps are named after the tables
+# of table_counts(), so a progress bar per step ends at the rows that step loaded.
+Progress = Callable[[str, int], None]
 
 
 def _noop(_: str, __: int) -> None:
     return None
 
 
-def demo_size() -> int:
-    """How many records a full load touches, for a progress bar."""
+def demo_sizes() -> dict[str, int]:
+    """Rows a full load writes to each table, in loading order: one progress bar per table.
+
+    Enrolments and assessments are written while participants load, but counted apart: a bar
+    that said "participants 938/938" for 305 people misled everyone who read it.
+    """
     participants = list(d.participant_plan())
-    return (
-        len(d.ORGANISATIONS)
-        + len(d.PROGRAMMES)
-        + len(d.HUBS)
-        + len(d.PROJECTS)
-        + len(d.STAKEHOLDERS)
-        + len(d.TRAININGS)
-        + sum(1 for _ in d.session_plan())
-        + len(participants)
-    )
+    return {
+        "organisations": len(d.ORGANISATIONS),
+        "programmes": len(d.PROGRAMMES),
+        "hubs": len(d.HUBS),
+        "projects": len(d.PROJECTS),
+        "stakeholders": len(d.STAKEHOLDERS),
+        "trainings": len(d.TRAININGS),
+        "sessions": sum(1 for _ in d.session_plan()),
+        "participants": len(participants),
+        "enrolments": len(participants),
+        "assessments": sum(len(p.assessments) for p in participants),
+    }
+
+
+def demo_size() -> int:
+    """How many rows a full load writes, all tables together."""
+    return sum(demo_sizes().values())
+
+
+DEMO_TOPIC = "imm_graph.demo"
 
 
 async def seed_demo(db: Database, progress: Progress = _noop) -> dict[str, int]:
-    async with db.transaction() as session:
+    """The core's demo data, then each plug-in's (topic ``imm_graph.demo`` of
+    ``imm_graph_contribute``: a plug-in adds its demo rows through the session it is given and
+    returns ``{table: rows}``). One transaction: it lands complete or not at all."""
+    async with db.transaction(actor=Actor.system("demo")) as session:
         await _Loader(session, progress).run()
-    return await table_counts(db)
+        contributed = await collect(DEMO_TOPIC, {}, session)
+    counts = await table_counts(db)
+    for _plugin, rows in contributed:
+        counts.update(rows or {})
+    return counts
 
 
 async def table_counts(db: Database) -> dict[str, int]:
@@ -141,6 +166,7 @@ class _Loader:
                 "started_on": hub.started_on,
                 "partner_ids": tuple(self.orgs[k] for k in hub.partners),
                 "cohort_codes": hub.cohorts,
+                "catchment": d.CATCHMENTS.get(hub.code, ()),
             }
             self.hubs[hub.code] = await self._get_or_create(by_code, hub.code, "hub", data)
             self.progress("hubs", 1)
@@ -239,6 +265,7 @@ class _Loader:
                     "cohort_codes": p.cohorts,
                 },
             )
+            self.progress("participants", 1)
             hub_id = self.hubs[p.hub] if p.hub else None
             project_id = self.projects[p.project] if p.project else None
             await self._get_or_create(
@@ -252,6 +279,7 @@ class _Loader:
                     "enrolled_on": p.enrolled_on,
                 },
             )
+            self.progress("enrolments", 1)
             for a in p.assessments:
                 await self._get_or_create(
                     assessed,
@@ -267,4 +295,4 @@ class _Loader:
                         "project_id": project_id,
                     },
                 )
-            self.progress("participants", 1)
+                self.progress("assessments", 1)

@@ -397,6 +397,25 @@ def _london_hub(
     )
 
 
+# The postcode districts each hub serves (for matching social-prescribing referrals): the
+# districts of its borough or town. Demo values, chosen from the areas the report names.
+CATCHMENTS: dict[str, tuple[str, ...]] = {
+    "LDN-ENF": ("EN1", "EN2", "EN3", "N9", "N21"),
+    "LDN-HAC": ("E5", "E8", "E9", "N16"),
+    "LDN-HGY": ("N15", "N17", "N22", "N8"),
+    "LDN-ISL": ("N1", "N7", "N19", "EC1V"),
+    "LDN-NWM": ("E6", "E12", "E13", "E15"),
+    "LDN-SWK": ("SE1", "SE5", "SE15", "SE16"),
+    "LDN-LBH": ("SW2", "SW9", "SE11", "SE27"),
+    "LDN-TWH": ("E1", "E2", "E3", "E14"),
+    "HSL-LVA": ("TW4", "TW6"),
+    "HSL-HTC": ("TW3",),
+    "HSL-NGC": ("TW5", "UB2"),
+    "HSL-ORC": ("TW13", "TW14"),
+    "WOK-HUB": ("GU21", "GU22", "GU24"),
+    "GFD-HUB": ("GU1", "GU2", "GU4"),
+}
+
 _HOUNSLOW_PARTNERS = (
     "thriving-communities-fund",
     "nhs-nwl-hounslow",

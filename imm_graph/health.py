@@ -1,4 +1,5 @@
-"""The /health endpoint: is the database reachable, and is its schema at the latest migration?
+"""The /health endpoint: is the database reachable, is its schema at every migration head, and
+are the plug-ins well?
 
 Load balancers and uptime checks call it; it answers 503 (not 500) when the app cannot serve.
 """
@@ -8,23 +9,25 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from imm_graph.migrate import current_revision, head_revision
+from imm_graph.migrate import pending
 
 
 async def health(request: Request) -> JSONResponse:
     db = request.app.state.db
-    expected = head_revision()
     try:
-        current = await current_revision(db.engine)
+        missing = sorted(await pending(db.engine))
     except Exception as exc:  # any failure to reach the database is "unhealthy", not a crash
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
             status_code=503,
         )
+    plugins = await request.app.state.plugins.health(db)
+    down = [name for name, report in plugins.items() if report.get("status") == "down"]
+    status = "migrations_pending" if missing else ("degraded" if down else "ok")
     body = {
-        "status": "ok" if current == expected else "migrations_pending",
+        "status": status,
         "database": "reachable",
-        "schemaRevision": current,
-        "expectedRevision": expected,
+        "pendingMigrations": missing,
+        "plugins": plugins,
     }
-    return JSONResponse(body, status_code=200 if current == expected else 503)
+    return JSONResponse(body, status_code=200 if status == "ok" else 503)

@@ -1,52 +1,116 @@
 """Everything a plug-in author imports: ``from imm_graph.plugin_api import hookimpl, ...``.
 
-Plug-ins depend on this module only (plus ``imm_graph.db.Base`` for their tables), so the core
-can reorganise its internals without breaking them. The hooks themselves are documented in
-:mod:`imm_graph.hookspecs`; a worked example lives in ``tests/example_plugin``.
+Plug-ins depend on this module only, so the core can reorganise its inside without breaking
+them. It re-exports and defines nothing (nothing inside ``imm_graph`` imports it). The hooks are
+documented in ``docs/plugins.md``; a worked example lives in ``tests/example_plugin``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import pluggy
-
-from imm_graph.db import Base
-from imm_graph.events import DomainEvent, emit
-from imm_graph.outbox import enqueue_delivery, sign, verify_signature
-
-hookimpl = pluggy.HookimplMarker("imm_graph")
-
-
-@dataclass(frozen=True)
-class SchemaContribution:
-    """What ``imm_graph_schema`` returns: strawberry classes to fold into the one schema.
-
-    ``queries`` and ``mutations`` are ``@strawberry.type`` classes whose fields are merged into
-    the root ``Query`` and ``Mutation`` types; ``types`` are extra types the schema must know
-    about even though no field returns them directly (implementations of an interface, say).
-    """
-
-    types: list[type] = field(default_factory=list)
-    queries: list[type] = field(default_factory=list)
-    mutations: list[type] = field(default_factory=list)
-    plugin: str = ""  # set by the plug-in manager, for error messages and introspection
-
-    def __post_init__(self) -> None:
-        for kind in ("types", "queries", "mutations"):
-            value = getattr(self, kind)
-            if not all(isinstance(item, type) for item in value):
-                raise TypeError(f"SchemaContribution.{kind} must be a list of classes")
-            object.__setattr__(self, kind, list(value))
-
+from imm_graph import models
+from imm_graph.db import Base, Database
+from imm_graph.errors import FieldError, ValidationError
+from imm_graph.ids import decode_pk, encode_id
+from imm_graph.models._types import enum_column_type
+from imm_graph.pluginhost.collect import collect
+from imm_graph.pluginhost.contract import (
+    DeliveryResult,
+    DomainEvent,
+    NodeType,
+    OutboundRequest,
+    PeriodicJob,
+    PluginRoute,
+    RateLimit,
+    SchemaContribution,
+    hookimpl,
+)
+from imm_graph.pluginhost.events import emit
+from imm_graph.pluginhost.jobs import JobContext
+from imm_graph.pluginhost.outbox import enqueue_delivery
+from imm_graph.pluginhost.signing import sign, signature_headers
+from imm_graph.pluginhost.webhooks import (
+    Answer,
+    IdempotencyConflict,
+    SignatureProblem,
+    once,
+    verify_signed,
+)
+from imm_graph.schema.context import Context
+from imm_graph.schema.metadata import PUBLIC, bounded, reads
+from imm_graph.schema.mutations import UserError
+from imm_graph.schema.pagination import Connection, PageArgs
+from imm_graph.schema.permissions import requires
+from imm_graph.schema.personal import audited_read
+from imm_graph.schema.plugin_helpers import (
+    connection_of,
+    page_args,
+    user_errors,
+)
+from imm_graph.schema.types import Node
+from imm_graph.security.audit import Actor
+from imm_graph.security.audit import record as audit
+from imm_graph.security.crypto import EncryptedDate, EncryptedString, blind_index
+from imm_graph.security.guards import forbidden, require_scope
+from imm_graph.security.outbound import OutboundRefused, check_destination
+from imm_graph.security.principal import Principal, principal_of
+from imm_graph.security.problem import problem
+from imm_graph.services import api as services
+from imm_graph.services.impact import ImpactFilter
 
 __all__ = [
+    "PUBLIC",
+    "Actor",
+    "Answer",
     "Base",
+    "Connection",
+    "Context",
+    "Database",
+    "DeliveryResult",
     "DomainEvent",
+    "EncryptedDate",
+    "EncryptedString",
+    "FieldError",
+    "IdempotencyConflict",
+    "ImpactFilter",
+    "JobContext",
+    "Node",
+    "NodeType",
+    "OutboundRefused",
+    "OutboundRequest",
+    "PageArgs",
+    "PeriodicJob",
+    "PluginRoute",
+    "Principal",
+    "RateLimit",
     "SchemaContribution",
+    "SignatureProblem",
+    "UserError",
+    "ValidationError",
+    "audit",
+    "audited_read",
+    "blind_index",
+    "bounded",
+    "check_destination",
+    "collect",
+    "connection_of",
+    "decode_pk",
     "emit",
+    "encode_id",
     "enqueue_delivery",
+    "enum_column_type",
+    "forbidden",
     "hookimpl",
+    "models",
+    "once",
+    "page_args",
+    "principal_of",
+    "problem",
+    "reads",
+    "require_scope",
+    "requires",
+    "services",
     "sign",
-    "verify_signature",
+    "signature_headers",
+    "user_errors",
+    "verify_signed",
 ]

@@ -93,6 +93,93 @@ class ProgrammeArm(StrEnum):
     CAMPAIGN = "campaign"
 
 
+class Sex(StrEnum):
+    """Stated sex, as NHS England's data sets code it (NHS Data Dictionary: Person Stated
+    Gender Code). Optional, and personal data: recorded only where a commissioner asks."""
+
+    MALE = "1"
+    FEMALE = "2"
+    INDETERMINATE = "9"  # unable to be classified
+    NOT_KNOWN = "X"  # not recorded or not stated
+
+
+class EthnicCategory(StrEnum):
+    """NHS Data Dictionary Ethnic Category (the 2001 census groups NHS data sets report by).
+
+    Special-category data: readable per person only with ``read:personal``; reported only in
+    aggregate, after disclosure control.
+    """
+
+    WHITE_BRITISH = "A"
+    WHITE_IRISH = "B"
+    WHITE_OTHER = "C"
+    MIXED_WHITE_BLACK_CARIBBEAN = "D"
+    MIXED_WHITE_BLACK_AFRICAN = "E"
+    MIXED_WHITE_ASIAN = "F"
+    MIXED_OTHER = "G"
+    ASIAN_INDIAN = "H"
+    ASIAN_PAKISTANI = "J"
+    ASIAN_BANGLADESHI = "K"
+    ASIAN_OTHER = "L"
+    BLACK_CARIBBEAN = "M"
+    BLACK_AFRICAN = "N"
+    BLACK_OTHER = "P"
+    CHINESE = "R"
+    OTHER = "S"
+    NOT_STATED = "Z"
+    NOT_KNOWN = "99"
+
+
+ETHNIC_CATEGORY_NAMES: dict[EthnicCategory, str] = {
+    EthnicCategory.WHITE_BRITISH: "White - British",
+    EthnicCategory.WHITE_IRISH: "White - Irish",
+    EthnicCategory.WHITE_OTHER: "White - Any other White background",
+    EthnicCategory.MIXED_WHITE_BLACK_CARIBBEAN: "Mixed - White and Black Caribbean",
+    EthnicCategory.MIXED_WHITE_BLACK_AFRICAN: "Mixed - White and Black African",
+    EthnicCategory.MIXED_WHITE_ASIAN: "Mixed - White and Asian",
+    EthnicCategory.MIXED_OTHER: "Mixed - Any other mixed background",
+    EthnicCategory.ASIAN_INDIAN: "Asian or Asian British - Indian",
+    EthnicCategory.ASIAN_PAKISTANI: "Asian or Asian British - Pakistani",
+    EthnicCategory.ASIAN_BANGLADESHI: "Asian or Asian British - Bangladeshi",
+    EthnicCategory.ASIAN_OTHER: "Asian or Asian British - Any other Asian background",
+    EthnicCategory.BLACK_CARIBBEAN: "Black or Black British - Caribbean",
+    EthnicCategory.BLACK_AFRICAN: "Black or Black British - African",
+    EthnicCategory.BLACK_OTHER: "Black or Black British - Any other Black background",
+    EthnicCategory.CHINESE: "Other Ethnic Groups - Chinese",
+    EthnicCategory.OTHER: "Other Ethnic Groups - Any other ethnic group",
+    EthnicCategory.NOT_STATED: "Not stated",
+    EthnicCategory.NOT_KNOWN: "Not known",
+}
+
+
+class AttendanceStatus(StrEnum):
+    """One person on a session's register."""
+
+    ATTENDED = "attended"
+    DID_NOT_ATTEND = "did_not_attend"  # expected and absent without notice
+    CANCELLED = "cancelled"  # absent, with notice
+
+
+class ConsentPurpose(StrEnum):
+    """What a person agreed to."""
+
+    PARTICIPATION = "participation"  # to take part in sessions
+    DATA_PROCESSING = "data_processing"  # to have their data held and used for the service
+    REFERRAL_SHARING = "referral_sharing"  # status and outcomes shared back with the referrer
+    OUTCOME_MEASURES = "outcome_measures"  # to fill in questionnaires for evaluation
+    MEDIA = "media"  # photographs, recordings, a podcast appearance
+
+
+class ConsentGivenBy(StrEnum):
+    """Who gave the consent."""
+
+    SELF = "self"
+    PARENT_OR_GUARDIAN = "parent_or_guardian"
+    CARER = "carer"
+    LASTING_POWER_OF_ATTORNEY = "lasting_power_of_attorney"
+    REFERRER_RECORDED = "referrer_recorded"  # the referrer recorded the person's consent
+
+
 CLINICAL_COHORTS: tuple[Term, ...] = (
     Term(
         "older_people",

@@ -40,6 +40,7 @@ import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.reference import Measure
@@ -67,10 +68,6 @@ SWEMWBS_METRIC: dict[int, float] = {
     28: 25.03, 29: 26.02, 30: 27.03, 31: 28.13, 32: 29.31, 33: 30.70, 34: 32.55,
     35: 35.00,
 }
-
-# Float noise guard when comparing a change with a threshold (e.g. 19.98 - 16.88).
-_EPSILON = 1e-9
-
 
 def _raw_as_score(raw: int) -> float:
     """Measures whose reported score is the raw item sum."""
@@ -226,7 +223,8 @@ def measure_spec(measure: Measure | str) -> MeasureSpec:
         ) from None
 
 
-_ITEM_KEY = re.compile(r"^(?:item_?)?(\d+)$", re.IGNORECASE)
+# ASCII only: \d and IGNORECASE would otherwise also read "item١" or a Kelvin sign as keys.
+_ITEM_KEY = re.compile(r"^(?:item_?)?([0-9]+)$", re.IGNORECASE | re.ASCII)
 
 
 def _field(index: int) -> str:
@@ -283,6 +281,22 @@ def _check_item(spec: MeasureSpec, index: int, value: object) -> FieldError | No
     return None
 
 
+def _count_error(spec: MeasureSpec, given: int) -> FieldError | None:
+    """Name the items a list lacks or has too many, in form numbering ("items 6 to 7")."""
+    # At most one of the two ranges is non-empty; both are empty when the count is right.
+    missing = range(given + 1, spec.item_count + 1)
+    extra = range(spec.item_count + 1, given + 1)
+    which = missing or extra
+    if not which:
+        return None
+    named = f"item {which[0]}" if len(which) == 1 else f"items {which[0]} to {which[-1]}"
+    return FieldError(
+        code="wrong_item_count", field="items",
+        message=f"{spec.label} has {spec.item_count} items, got {given} "
+                f"({named} {'missing' if missing else 'not expected'})",
+    )
+
+
 def score(measure: Measure | str, items: Sequence[int] | Mapping[str, int]) -> Score:
     """Validate the answers to one questionnaire and score them.
 
@@ -298,16 +312,9 @@ def score(measure: Measure | str, items: Sequence[int] | Mapping[str, int]) -> S
         values = _items_from_mapping(spec, items, errors)
     elif isinstance(items, Sequence) and not isinstance(items, str | bytes):
         values = list(items)
-        if len(values) != spec.item_count:
-            few = len(values) < spec.item_count
-            first, last = (len(values) + 1, spec.item_count) if few else (
-                spec.item_count + 1, len(values))
-            which = f"item {first}" if first == last else f"items {first} to {last}"
-            errors.append(FieldError(
-                code="wrong_item_count", field="items",
-                message=f"{spec.label} has {spec.item_count} items, got {len(values)} "
-                        f"({which} {'missing' if few else 'not expected'})",
-            ))
+        error = _count_error(spec, len(values))
+        if error is not None:
+            errors.append(error)
             values = values[: spec.item_count]
     else:
         raise ValidationError.single(
@@ -344,7 +351,7 @@ def _check_score(spec: MeasureSpec, field: str, value: float) -> FieldError | No
             code="not_a_number", field=field,
             message=f"{spec.label} {field} score must be a number, got {value!r}",
         )
-    if not low - _EPSILON <= float(value) <= high + _EPSILON:
+    if not low <= float(value) <= high:
         return FieldError(
             code="out_of_range", field=field,
             message=f"{spec.label} {field} score must be between {low:g} and {high:g}, "
@@ -353,12 +360,23 @@ def _check_score(spec: MeasureSpec, field: str, value: float) -> FieldError | No
     return None
 
 
+def _decimal(value: float) -> Decimal:
+    """The number as written: 19.98 is 19.98, not the binary float nearest to it.
+
+    Scores have at most two decimals, but their float difference does not (19.98 - 16.88 is
+    3.1000000000000014, and 22.98 - 19.98 is 2.9999999999999964, which would miss a threshold of
+    3). Subtracting the shortest decimal forms instead is exact, so a change of exactly the
+    threshold counts and one a hair below it does not, with no tolerance to tune.
+    """
+    return Decimal(repr(float(value)))
+
+
 def change(measure: Measure | str, pre: float, post: float) -> Change:
     """Compare two reported scores (``Score.score``, not raw sums) of the same measure.
 
     Direction-aware: for UCLA3 a fall is an improvement. "Significant" means an improvement of
     at least the measure's ``meaningful_change``; smaller movements are within measurement noise
-    for one person and should not be reported as change.
+    for one person and should not be reported as change. No change is never an improvement.
     """
     spec = measure_spec(measure)
     errors = [
@@ -369,11 +387,11 @@ def change(measure: Measure | str, pre: float, post: float) -> Change:
     if errors:
         raise ValidationError(errors)
 
-    difference = round(float(post) - float(pre), 6)
+    difference = _decimal(post) - _decimal(pre)
     gain = difference if spec.higher_is_better else -difference
-    threshold = spec.meaningful_change - _EPSILON
+    threshold = _decimal(spec.meaningful_change)
     return Change(
-        difference=difference,
+        difference=float(difference),
         improved=gain > 0,
         significant=gain >= threshold,
         deteriorated_significantly=-gain >= threshold,

@@ -8,7 +8,8 @@ Each ``validate_*`` function returns the normalised value or raises
 :class:`~imm_graph.errors.ValidationError` carrying one :class:`~imm_graph.errors.FieldError`,
 with these codes:
 
-- ``nhs_number_format``: not 10 digits (optionally written 3-3-4 with spaces or hyphens).
+- ``nhs_number_format``: not 10 ASCII digits (optionally written 3-3-4 with spaces or with
+  hyphens).
 - ``nhs_number_checksum``: 10 digits whose Modulus 11 check digit is wrong, or would be 10.
 - ``ods_code_format``: does not match the ODS code pattern (of the given organisation kind).
 - ``postcode_format``: not a UK postcode.
@@ -37,40 +38,38 @@ __all__ = [
 # NHS number
 # --------------------------------------------------------------------------------------------
 
-# Ten digits, or 3-3-4 groups separated by a single space or hyphen ("943 476 5919").
-_NHS_NUMBER = re.compile(r"^(\d{3})[ -]?(\d{3})[ -]?(\d{4})$")
+# Ten ASCII digits, or 3-3-4 groups separated by one kind of separator, a single space or a
+# hyphen ("943 476 5919", "943-476-5919"; not "943 476-5919"). [0-9], not \d: \d also matches
+# other scripts' digits ("٩٤٣..."), which would pass the check digit (int() reads them) and come
+# back unchanged, so the keyed index of one number would depend on how it was typed.
+_NHS_NUMBER = re.compile(r"^([0-9]{3})([ -]?)([0-9]{3})\2([0-9]{4})$")
 
 
-def _nhs_check_digit(first_nine: str) -> int | None:
-    """Modulus 11 check digit of the first nine digits, or None when no valid one exists.
+def _nhs_check_digit(first_nine: str) -> int:
+    """Modulus 11 check digit of the first nine digits; 10 when no valid number exists.
 
     NHS Data Dictionary: multiply digits 1-9 by weights 10 down to 2, sum, take the remainder
-    mod 11 and subtract it from 11; 11 becomes 0, and 10 means the number can never be valid.
+    mod 11 and subtract it from 11; 11 becomes 0 (the final mod 11), and 10 means the number
+    can never be valid, which needs no case of its own: no tenth digit equals 10.
     """
-    weights = range(10, 1, -1)
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, weights, strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    if check == 10:
-        return None
-    return check
+    total = sum(int(digit) * (10 - position) for position, digit in enumerate(first_nine))
+    return (11 - total % 11) % 11
 
 
 def validate_nhs_number(value: str, field: str = "nhsNumber") -> str:
     """Return ``value`` as a bare 10-digit NHS number, or raise ValidationError.
 
     Accepts ``"9434765919"``, ``"943 476 5919"`` and ``"943-476-5919"`` (surrounding whitespace is
-    ignored).
+    ignored); refuses mixed separators and any digit that is not ASCII 0-9 (REFERENCE.md).
     """
     match = _NHS_NUMBER.match(value.strip()) if isinstance(value, str) else None
     if match is None:
         raise ValidationError.single(
             field, "nhs_number_format",
-            "an NHS number is 10 digits, optionally written 3-3-4 with spaces or hyphens, "
-            "e.g. 943 476 5919",
+            "an NHS number is 10 digits (0-9), optionally written 3-3-4 with spaces or with "
+            "hyphens, e.g. 943 476 5919",
         )
-    digits = "".join(match.groups())
+    digits = match.group(1) + match.group(3) + match.group(4)
     if _nhs_check_digit(digits[:9]) != int(digits[9]):
         raise ValidationError.single(
             field, "nhs_number_checksum",
@@ -116,7 +115,7 @@ _GENERIC_ODS = _OdsRule(
 # trusts); a trust's sites add two characters (e.g. RJ122).
 _ODS_RULES: dict[str, _OdsRule] = {
     OrganisationKind.PCN.value: _OdsRule(
-        re.compile(r"^U\d{5}$"), "a PCN ODS code is 'U' followed by 5 digits, e.g. U12345"
+        re.compile(r"^U[0-9]{5}$"), "a PCN ODS code is 'U' followed by 5 digits, e.g. U12345"
     ),
     OrganisationKind.ICB.value: _OdsRule(
         re.compile(r"^[A-Z0-9]{3}$"), "an ICB ODS code is 3 letters or digits, e.g. QNQ"
@@ -126,7 +125,7 @@ _ODS_RULES: dict[str, _OdsRule] = {
         "a sub-ICB location ODS code is 5 letters or digits, e.g. D4U1Y",
     ),
     OrganisationKind.GP_PRACTICE.value: _OdsRule(
-        re.compile(r"^[A-Z]\d{5}$"),
+        re.compile(r"^[A-Z][0-9]{5}$"),
         "a GP practice ODS code is 1 letter followed by 5 digits, e.g. A81001",
     ),
     OrganisationKind.NHS_TRUST.value: _OdsRule(
@@ -149,14 +148,15 @@ def validate_ods_code(value: str, kind: str | None = None, field: str = "odsCode
     not an organisation kind) have their own pattern; any other kind, or none, gets the generic
     3-6 character pattern.
     """
-    rule = _ODS_RULES.get(str(kind), _GENERIC_ODS) if kind is not None else _GENERIC_ODS
-    code = value.strip().upper() if isinstance(value, str) else ""
-    if not rule.pattern.match(code):
-        shown = f"{value.strip()!r}" if isinstance(value, str) else repr(value)
+    rule = _ODS_RULES.get(str(kind), _GENERIC_ODS)  # None, like any other kind, is generic
+    code = value.strip() if isinstance(value, str) else value
+    # ASCII first: str.upper() turns some other letters into ASCII ("ﬀ" -> "FF", "ſ" -> "S"),
+    # which would make a code out of something no one typed as one.
+    if not isinstance(code, str) or not code.isascii() or not rule.pattern.match(code.upper()):
         raise ValidationError.single(
-            field, "ods_code_format", f"{shown} is not a valid ODS code: {rule.description}"
+            field, "ods_code_format", f"{code!r} is not a valid ODS code: {rule.description}"
         )
-    return code
+    return code.upper()
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,8 +167,8 @@ def validate_ods_code(value: str, kind: str | None = None, field: str = "odsCode
 # postcode GIR 0AA; matched against the normalised form "OUTWARD INWARD".
 _POSTCODE = re.compile(
     r"^(?:GIR 0AA|"
-    r"[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d[0-9ABEHMNPRV-Y]?|\d[A-HJKPS-UW]) "
-    r"\d[ABD-HJLNP-UW-Z]{2})$"
+    r"[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?|[0-9][A-HJKPS-UW]) "
+    r"[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
 
 
@@ -178,12 +178,20 @@ def validate_postcode(value: str, field: str = "postcode") -> str:
     Spacing and case are forgiven (``"sw1a1aa"`` and ``" SW1A  1AA "`` are accepted); the inward
     code is always the last 3 characters.
     """
-    compact = re.sub(r"\s+", "", value).upper() if isinstance(value, str) else ""
-    postcode = f"{compact[:-3]} {compact[-3:]}"
-    if len(compact) < 5 or not _POSTCODE.match(postcode):
-        raise ValidationError.single(
-            field, "postcode_format",
-            "not a UK postcode: expected an outward code, a space and an inward code, "
-            "e.g. SW1A 1AA",
-        )
+    if not isinstance(value, str):
+        raise _not_a_postcode(field)
+    compact = re.sub(r"\s+", "", value)
+    postcode = f"{compact[:-3]} {compact[-3:]}".upper()
+    # Any whitespace is forgiven (a pasted no-break space), but not other scripts' digits or
+    # letters that upper() would turn into ASCII ("ſ" -> "S"). The pattern needs an outward
+    # code of 2 or more characters, so a shorter input fails it.
+    if not compact.isascii() or not _POSTCODE.match(postcode):
+        raise _not_a_postcode(field)
     return postcode
+
+
+def _not_a_postcode(field: str) -> ValidationError:
+    return ValidationError.single(
+        field, "postcode_format",
+        "not a UK postcode: expected an outward code, a space and an inward code, e.g. SW1A 1AA",
+    )

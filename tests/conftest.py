@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import shutil
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,12 +27,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from imm_graph import crypto
 from imm_graph.app import create_app
-from imm_graph.auth import create_api_key
 from imm_graph.config import Settings
 from imm_graph.db import Database, create_engine, utcnow
 from imm_graph.migrate import upgrade
+from imm_graph.security import crypto
+from imm_graph.security.keys import create_api_key
 
 POSTGRES_URL = os.environ.get(
     "IMM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -93,6 +94,15 @@ def postgres_template() -> Iterator[str]:
     _run(_migrate(_with_database(POSTGRES_URL, name)))
     yield name
     _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _templates_first(request: pytest.FixtureRequest) -> None:
+    """Migrate the templates before any test installs a plug-in of its own, so they hold the
+    core's and the built-in plug-ins' branches only, whatever test happens to run first."""
+    request.getfixturevalue("sqlite_template")
+    if _postgres_reachable():
+        request.getfixturevalue("postgres_template")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -161,7 +171,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, environment="test")
+    # API keys are looked up on every request here; tests of the key cache turn it on.
+    return Settings(database_url=database_url, environment="test", api_key_cache_seconds=0)
 
 
 @pytest.fixture
@@ -251,3 +262,35 @@ async def gql(client: httpx.AsyncClient, make_key: MakeKey) -> GraphQLClient:
 def anon_gql(client: httpx.AsyncClient) -> GraphQLClient:
     """The API without an API key: public fields only."""
     return GraphQLClient(client)
+
+
+Install = Callable[..., Path]
+
+
+@pytest.fixture
+def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Install]:
+    """Install a distribution (metadata, entry points, modules) into a directory on sys.path."""
+    for name in [k for k in os.environ if k.startswith("IMM_PLUGIN")]:
+        monkeypatch.delenv(name)
+    written: list[str] = []
+
+    def _install(
+        dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str] | None = None
+    ) -> Path:
+        site = tmp_path / f"site-{dist}"
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
+        )
+        lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[imm_graph.plugins]\n{lines}", encoding="utf-8")
+        for module, source in (modules or {}).items():
+            (site / f"{module}.py").write_text(source, encoding="utf-8")
+            written.append(module)
+        monkeypatch.syspath_prepend(str(site))
+        return site
+
+    yield _install
+    for module in written:
+        sys.modules.pop(module, None)

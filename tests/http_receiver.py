@@ -37,6 +37,7 @@ class Receiver:
         self.hold = threading.Event()  # set -> requests wait for ``release``
         self.release = threading.Event()
         self.received = threading.Event()  # set by every answered request: wait on it, not sleep
+        self.extra_headers: dict[str, str] = {}  # sent with every answer (e.g. Retry-After)
         self._server = _Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -78,6 +79,8 @@ class Receiver:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in receiver.extra_headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 
 import httpx
 import pytest
@@ -16,15 +17,18 @@ import pytest
 from imm_graph.app import create_app
 from imm_graph.config import Settings
 from imm_graph.db import Database
-from imm_graph.outbox import OutboxSettings, run_once, verify_signature
-from imm_graph.plugins import PluginManager
-from imm_graph.schema.ids import encode_id
+from imm_graph.ids import encode_id
+from imm_graph.pluginhost.events import EventDispatcher
+from imm_graph.pluginhost.manager import PluginManager
+from imm_graph.pluginhost.outbox import OutboxSettings, run_once
+from imm_graph.pluginhost.signing import verify
 from tests import builders
 from tests.conftest import GraphQLClient, MakeKey, bearer
+from tests.example_plugin.migrate import migrate_example
 from tests.http_receiver import Receiver
-from tests.test_plugins import SECRET, configure_example, example, install, settings
+from tests.test_plugins import SECRET, configure_example, example, settings
 
-__all__ = ["example", "install"]  # fixtures, used by name below
+__all__ = ["example"]  # a fixture, used by name below
 
 DELIVERIES = """
 query($status: DeliveryStatus) {
@@ -45,7 +49,8 @@ async def staff(
     partner.__enter__()
     configure_example(monkeypatch, partner.url)
     plugins = PluginManager.load(settings())
-    db = Database(database_url, event_sink=plugins.event_dispatcher())
+    await migrate_example(database_url)
+    db = Database(database_url, event_sink=EventDispatcher(plugins), plugins=plugins)
     app = create_app(
         Settings(database_url=database_url, environment="test"), database=db, plugins=plugins
     )
@@ -62,7 +67,7 @@ async def test_plugin_query_and_route_are_served(staff: tuple) -> None:
     assert (await gql("{ exampleGreeting }")) == {
         "exampleGreeting": "Hello from the example plug-in"
     }
-    response = await gql.http.get("/plugins/example/status")
+    response = await gql.http.get("/plugins/example/status", headers=gql.headers)  # admin
     assert response.json() == {"plugin": "example", "waitingDeliveries": 0}
 
 
@@ -82,9 +87,9 @@ async def test_a_failed_delivery_is_dead_lettered_seen_and_requeued(staff: tuple
     outbox = OutboxSettings(max_attempts=2, base_delay_seconds=1, max_delay_seconds=1)
     now = dt.datetime.now(dt.UTC)
     async with httpx.AsyncClient() as client:
-        first = await run_once(db, client, secrets=plugins.secret, settings=outbox, now=now)
+        first = await run_once(db, client, plugins=plugins, settings=outbox, now=now)
         later = now + dt.timedelta(minutes=5)
-        second = await run_once(db, client, secrets=plugins.secret, settings=outbox, now=later)
+        second = await run_once(db, client, plugins=plugins, settings=outbox, now=later)
     assert (first.retrying, second.dead) == (1, 1)
 
     dead = (await gql(DELIVERIES, status="DEAD"))["outboxDeliveries"]["nodes"]
@@ -103,13 +108,11 @@ async def test_a_failed_delivery_is_dead_lettered_seen_and_requeued(staff: tuple
     }
     resent_at = later + dt.timedelta(minutes=5)
     async with httpx.AsyncClient() as client:
-        third = await run_once(db, client, secrets=plugins.secret, settings=outbox, now=resent_at)
+        third = await run_once(db, client, plugins=plugins, settings=outbox, now=resent_at)
     assert third.delivered == 1
     assert len(partner.requests) == 3  # 500, 503, then the re-queued one, answered 200
     last = partner.requests[-1]
-    assert verify_signature(
-        SECRET, last.headers["x-imm-signature"], last.body, now=resent_at.timestamp()
-    )
+    assert verify([SECRET], last.headers, last.body, now=resent_at.timestamp())
 
 
 async def test_requeueing_a_delivered_delivery_is_refused(staff: tuple) -> None:
@@ -140,6 +143,7 @@ async def test_the_in_process_worker_sends_what_the_api_queued(
     async with db.transaction() as session:
         hub = await builders.hub(session, (await builders.organisation(session)).id)
     token = await make_key(["admin"])
+    await migrate_example(database_url)
     with Receiver() as partner:
         configure_example(monkeypatch, partner.url)
         monkeypatch.setenv("IMM_OUTBOX_POLL_INTERVAL_SECONDS", "0.1")
@@ -161,4 +165,4 @@ async def test_the_in_process_worker_sends_what_the_api_queued(
                 sent = await asyncio.to_thread(partner.received.wait, 30)
         assert sent, "the worker sent nothing"
         [request] = partner.requests
-    assert verify_signature(SECRET, request.headers["x-imm-signature"], request.body)
+    assert verify([SECRET], request.headers, request.body, now=time.time())

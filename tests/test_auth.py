@@ -11,13 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from imm_graph.app import create_app
-from imm_graph.auth import READ_CORE, WRITE_REFERRALS, parse_key, require_scope
 from imm_graph.config import Settings
-from imm_graph.crypto import ConfigurationError
 from imm_graph.db import Database, utcnow
+from imm_graph.security.crypto import ConfigurationError
+from imm_graph.security.guards import require_scope
+from imm_graph.security.keys import parse_key
+from imm_graph.security.scopes import READ_CORE, SCOPES
 from tests.conftest import GraphQLClient, MakeKey, bearer
 
 ORGS = "{ organisations { totalCount } }"
+WRITE_WIDGETS = "write:widgets"  # a plug-in's scope (tests/schema/test_permissions declares it)
+SCOPES.declare(WRITE_WIDGETS, "a test plug-in's scope", owner="test_permissions")
 
 
 def _problem(response: httpx.Response, status: int) -> str:
@@ -117,13 +121,13 @@ async def test_plain_http_routes_answer_403_for_a_missing_scope(
     """Plug-ins' routes use `require_scope`: problem+json 403 naming the scope."""
 
     async def submit(request: Request) -> Response:
-        if (denied := require_scope(request, WRITE_REFERRALS)) is not None:
+        if (denied := require_scope(request, WRITE_WIDGETS)) is not None:
             return denied
         return JSONResponse({"ok": True})
 
     app = create_app(settings, database=db)
     app.add_route("/plugins/test/referrals", submit, methods=["POST"])
-    allowed, other = await make_key([WRITE_REFERRALS]), await make_key([READ_CORE])
+    allowed, other = await make_key([WRITE_WIDGETS]), await make_key([READ_CORE])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
     ) as http:
@@ -131,8 +135,8 @@ async def test_plain_http_routes_answer_403_for_a_missing_scope(
         refused = await http.post("/plugins/test/referrals", headers=bearer(other))
         anonymous = await http.post("/plugins/test/referrals")
     assert ok.status_code == 200
-    assert WRITE_REFERRALS in _problem(refused, 403)
-    assert WRITE_REFERRALS in _problem(anonymous, 403)
+    assert WRITE_WIDGETS in _problem(refused, 403)
+    assert WRITE_WIDGETS in _problem(anonymous, 403)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from imm_graph.migrate import head_revision
+from imm_graph.migrate import head_revisions
 
 
 def imm_graph(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -43,7 +43,7 @@ async def test_seed_demo_twice_gives_the_same_counts(database_url: str) -> None:
 async def test_migrate_reports_the_revision(empty_database_url: str) -> None:
     result = imm_graph("migrate", database_url=empty_database_url)
     assert result.returncode == 0, result.stderr
-    assert f"Database at revision {head_revision()}" in result.stderr
+    assert f"Database at revision {', '.join(sorted(head_revisions()))}" in result.stderr
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -7,14 +7,14 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from imm_graph import crypto
 from imm_graph import models as m
-from imm_graph.auth import READ_CORE, READ_PERSONAL
-from imm_graph.cli_keys import reencrypt_personal_data
+from imm_graph.cli.keys import reencrypt_personal_data
 from imm_graph.config import Settings
 from imm_graph.db import Database
 from imm_graph.errors import ValidationError
-from imm_graph.services.identity import participant_ids_by_nhs_number
+from imm_graph.security import crypto
+from imm_graph.security.scopes import READ_CORE, READ_PERSONAL
+from imm_graph.services.api import find_participant_by_nhs_number
 from imm_graph.validators import validate_nhs_number
 from tests import builders, people
 from tests.conftest import GraphQLClient, MakeKey
@@ -64,11 +64,11 @@ async def test_nhs_numbers_are_found_through_the_blind_index(db: Database) -> No
         margaret = await people.referred(session, "P-000001", people.MARGARET)
         await people.referred(session, "P-000002", people.DESMOND)
     async with db.sessions() as session:
-        assert await participant_ids_by_nhs_number(session, "9434765919") == [margaret.id]
-        assert await participant_ids_by_nhs_number(session, "943-476-5919") == [margaret.id]
-        assert await participant_ids_by_nhs_number(session, "6328797966") == []
+        assert await find_participant_by_nhs_number(session, "9434765919") == margaret.id
+        assert await find_participant_by_nhs_number(session, "943-476-5919") == margaret.id
+        assert await find_participant_by_nhs_number(session, "6328797966") is None
         with pytest.raises(ValidationError):
-            await participant_ids_by_nhs_number(session, "943 476 5918")
+            await find_participant_by_nhs_number(session, "943 476 5918")
 
 
 async def test_invalid_identifiers_are_refused_without_repeating_them(db: Database) -> None:
@@ -158,7 +158,7 @@ async def test_data_written_with_an_old_key_reads_after_rotation(db: Database) -
             )).all())
         assert names == {"P-000001": "Oyelaran-Whitcombe", "P-000002": "Quarshie-Fairweather"}
         async with db.sessions() as session:  # the blind index does not depend on the keys
-            assert len(await participant_ids_by_nhs_number(session, "9434765919")) == 1
+            assert await find_participant_by_nhs_number(session, "9434765919") is not None
 
     # New writes use the new key only; old rows still need the old key until re-encrypted.
     rows = {r["ref"]: r for r in await _raw_rows(db)}

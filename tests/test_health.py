@@ -13,7 +13,8 @@ async def test_healthy_when_migrated(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok" and body["schemaRevision"] == body["expectedRevision"]
+    assert body["status"] == "ok" and body["pendingMigrations"] == []
+    assert set(body["plugins"]) >= set()  # each enabled plug-in that reports, by name
 
 
 async def test_unhealthy_when_migrations_are_pending(empty_database_url: str) -> None:
@@ -24,6 +25,7 @@ async def test_unhealthy_when_migrations_are_pending(empty_database_url: str) ->
     await db.dispose()
     assert response.status_code == 503
     assert response.json()["status"] == "migrations_pending"
+    assert "0004" in response.json()["pendingMigrations"]  # names the heads it lacks
 
 
 async def test_unhealthy_when_the_database_is_unreachable() -> None:

@@ -9,76 +9,50 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib.metadata
-import json
 import os
-import sys
+import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import sqlalchemy as sa
-import strawberry
 import typer
 from rich.console import Console
-from starlette.applications import Starlette
-from strawberry.tools import merge_types
 from typer.testing import CliRunner
 
-from imm_graph import models as m
-from imm_graph.cli_plugins import register, show_plugins
+from imm_graph.cli.plugins import register, show_plugins
 from imm_graph.db import Base, Database
-from imm_graph.events import DomainEvent
 from imm_graph.migrate import target_metadata
-from imm_graph.outbox import run_once, verify_signature
-from imm_graph.plugin_api import hookimpl
-from imm_graph.plugins import (
+from imm_graph.plugin_api import DomainEvent, hookimpl
+from imm_graph.pluginhost.contract import HOOK_NAMES
+from imm_graph.pluginhost.events import EventDispatcher
+from imm_graph.pluginhost.manager import (
     PluginConfigError,
     PluginLoadError,
     PluginManager,
     PluginSettings,
     import_plugin_models,
 )
+from imm_graph.pluginhost.signing import verify
 from tests import builders
+from tests.conftest import Install
+from tests.example_plugin.migrate import migrate_example
 from tests.http_receiver import Receiver
 
 SECRET = "example-secret-4f9a1c2e7b"
-NO_BUILTINS = "imm_graph_tests_no_builtins"  # keeps real built-ins out of these tests
-Install = Callable[..., Path]
+# IMM's own plug-ins are installed too (entry points of this project): these tests look at
+# the ones they install themselves.
+BUILT_IN = {ep.name for ep in importlib.metadata.entry_points(group="imm_graph.plugins")}
 
 
 def settings(**overrides: object) -> PluginSettings:
-    return PluginSettings(builtin_package=NO_BUILTINS, **overrides)  # type: ignore[arg-type]
+    if "IMM_PLUGINS_DISABLED" not in os.environ:
+        overrides.setdefault("disabled", sorted(BUILT_IN))
+    return PluginSettings(**overrides)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Install]:
-    """Install a distribution (metadata, entry points, modules) into a directory on sys.path."""
-    for name in [k for k in os.environ if k.startswith("IMM_PLUGIN")]:
-        monkeypatch.delenv(name)
-    written: list[str] = []
-
-    def _install(
-        dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str] | None = None
-    ) -> Path:
-        site = tmp_path / f"site-{dist}"
-        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir(parents=True)
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
-        )
-        lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
-        (info / "entry_points.txt").write_text(f"[imm_graph.plugins]\n{lines}", encoding="utf-8")
-        for module, source in (modules or {}).items():
-            (site / f"{module}.py").write_text(source, encoding="utf-8")
-            written.append(module)
-        monkeypatch.syspath_prepend(str(site))
-        return site
-
-    yield _install
-    for module in written:
-        sys.modules.pop(module, None)
+def mine(manager: PluginManager) -> list:
+    return [info for info in manager.plugins if info.name not in BUILT_IN]
 
 
 @pytest.fixture
@@ -105,15 +79,13 @@ def test_a_plugin_is_discovered_through_a_real_entry_point(
 
     manager = PluginManager.load(settings())
 
-    [info] = manager.plugins
+    [info] = mine(manager)
     assert (info.name, info.source, info.version, info.state) == (
         "example", "entry-point", "1.2.3", "enabled",
     )
     assert info.module == "tests.example_plugin.hooks"
-    assert info.hooks == (
-        "imm_graph_cli", "imm_graph_config_schema", "imm_graph_on_event", "imm_graph_routes",
-        "imm_graph_schema",
-    )
+    # The example implements every hook of the contract.
+    assert set(info.hooks) == set(HOOK_NAMES)
     assert manager.enabled == ["example"]
     config = manager.config_for("example")
     assert str(config.endpoint_url) == "https://partner.example.org/x"  # type: ignore[union-attr]
@@ -126,106 +98,11 @@ def test_no_plugins_installed_and_no_builtin_package_is_fine() -> None:
     assert manager.routes() == [] and manager.schema_contributions() == []
 
 
-def test_builtin_plugins_are_the_sub_packages_of_the_builtin_package(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = tmp_path / "builtins_root"
-    (root / "imm_test_builtins" / "hello").mkdir(parents=True)
-    (root / "imm_test_builtins" / "_shared").mkdir()
-    (root / "imm_test_builtins" / "__init__.py").write_text("")
-    (root / "imm_test_builtins" / "_shared" / "__init__.py").write_text("")
-    (root / "imm_test_builtins" / "hello" / "__init__.py").write_text(
-        "from imm_graph.plugin_api import hookimpl\n"
-        "from starlette.responses import PlainTextResponse\n"
-        "from starlette.routing import Route\n\n"
-        "@hookimpl\n"
-        "def imm_graph_routes():\n"
-        "    return [Route('/hi', lambda request: PlainTextResponse('hi'))]\n"
-    )
-    (root / "imm_test_empty_builtins").mkdir()
-    (root / "imm_test_empty_builtins" / "__init__.py").write_text("")
-    monkeypatch.syspath_prepend(str(root))
-    try:
-        manager = PluginManager.load(PluginSettings(builtin_package="imm_test_builtins"))
-        empty = PluginManager.load(PluginSettings(builtin_package="imm_test_empty_builtins"))
-    finally:
-        for name in [n for n in sys.modules if n.startswith("imm_test_")]:
-            sys.modules.pop(name)
-
-    [info] = manager.plugins
-    assert (info.name, info.source, info.module) == ("hello", "builtin", "imm_test_builtins.hello")
-    assert info.version == importlib.metadata.version("imm-graph")
-    assert [mount.path for mount in manager.routes()] == ["/plugins/hello"]
-    assert empty.plugins == []
-
-
-# --- the worked example: GraphQL, a route, CLI, event -> outbox -> partner ---------------------
-
-
-async def test_the_example_contributes_a_query_a_route_and_a_command(
-    example: None, monkeypatch: pytest.MonkeyPatch, db: Database
-) -> None:
-    configure_example(monkeypatch)
-    manager = PluginManager.load(settings())
-
-    @strawberry.type
-    class CoreQuery:
-        @strawberry.field
-        def version(self) -> str:
-            return "core"
-
-    [contribution] = manager.schema_contributions()
-    assert contribution.plugin == "example"
-    schema = strawberry.Schema(query=merge_types("Query", (CoreQuery, *contribution.queries)))
-    result = await schema.execute("{ version exampleGreeting }")
-    assert result.errors is None
-    assert result.data == {"version": "core", "exampleGreeting": "Hello from the example plug-in"}
-
-    app = Starlette(routes=manager.routes())
-    app.state.db = db
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
-    ) as client:
-        response = await client.get("/plugins/example/status")
-    assert response.status_code == 200
-    assert response.json() == {"plugin": "example", "waitingDeliveries": 0}
-
-    cli = typer.Typer()
-    register(cli, manager=manager)
-    runner = CliRunner()
-    hello = runner.invoke(cli, ["example", "hello"])
-    assert hello.exit_code == 0 and "hello from the example plug-in" in hello.output
-    listing = runner.invoke(cli, ["plugins"], env={"COLUMNS": "200"})
-    assert listing.exit_code == 0
-    assert all(word in listing.output for word in ("example", "1.2.3", "entry-point", "enabled"))
-    assert "on_event" in listing.output
-
-
-async def test_the_example_tells_its_partner_about_a_recorded_session(
-    example: None, monkeypatch: pytest.MonkeyPatch, database_url: str
-) -> None:
-    with Receiver() as partner:
-        configure_example(monkeypatch, partner.url)
-        manager = PluginManager.load(settings())
-        db = Database(database_url, event_sink=manager.event_dispatcher())
-        async with db.transaction() as session:
-            host = await builders.organisation(session)
-            hub = await builders.hub(session, host.id)
-            recorded = await builders.session_at(session, hub.id, dt.date(2025, 3, 5))
-        async with db.sessions() as session:
-            [queued] = (await session.scalars(sa.select(m.OutboxDelivery))).all()
-        assert queued.plugin == "example" and queued.secret_ref == "webhook_secret"
-
-        async with httpx.AsyncClient() as client:
-            report = await run_once(db, client, secrets=manager.secret)
-        await db.dispose()
-
-    assert report.delivered == 1
-    [request] = partner.requests
-    body = json.loads(request.body)
-    assert body["event"] == "session.recorded" and body["id"] == str(recorded.id)
-    assert body["eventId"] == queued.event_id
-    assert verify_signature(SECRET, request.headers["x-imm-signature"], request.body)
+def test_imm_s_own_plugins_are_entry_points_of_this_project() -> None:
+    """One discovery mechanism: the built-ins are declared in pyproject.toml like any other."""
+    for ep in importlib.metadata.entry_points(group="imm_graph.plugins"):
+        if ep.dist is not None and ep.dist.name == "imm-graph":
+            assert ep.value == f"plugins.{ep.name}.hooks"
 
 
 async def test_the_worker_command_sends_queued_deliveries(
@@ -234,9 +111,10 @@ async def test_the_worker_command_sends_queued_deliveries(
     with Receiver() as partner:
         configure_example(monkeypatch, partner.url)
         monkeypatch.setenv("IMM_DATABASE_URL", database_url)
-        monkeypatch.setenv("IMM_PLUGINS_BUILTIN_PACKAGE", NO_BUILTINS)
+        monkeypatch.setenv("IMM_PLUGINS_DISABLED", ",".join(sorted(BUILT_IN)))
         manager = PluginManager.load(settings())
-        db = Database(database_url, event_sink=manager.event_dispatcher())
+        await migrate_example(database_url)
+        db = Database(database_url, event_sink=EventDispatcher(manager))
         async with db.transaction() as session:
             host = await builders.organisation(session)
             hub = await builders.hub(session, host.id)
@@ -251,8 +129,10 @@ async def test_the_worker_command_sends_queued_deliveries(
 
     assert result.exit_code == 0, result.output
     assert "deliveries" in result.output and len(partner.requests) == 1
-    assert verify_signature(SECRET, partner.requests[0].headers["x-imm-signature"],
-                            partner.requests[0].body)
+    [request] = partner.requests
+    assert verify([SECRET], request.headers, request.body, now=time.time())
+    # The credentials hook's header, fetched when sending.
+    assert request.headers["authorization"] == "Bearer example-send-time-token"
 
 
 # --- enable, disable, settings ------------------------------------------------------------
@@ -269,18 +149,19 @@ def test_a_plugin_can_be_disabled_by_setting(
 
     manager = PluginManager.load(settings())
 
-    [info] = manager.plugins
+    [info] = mine(manager)
     assert (info.state, info.enabled, info.hooks) == ("disabled", False, ())
-    assert manager.enabled == [] and manager.routes() == []
-    assert manager.schema_contributions() == []
+    assert "example" not in manager.enabled
+    assert "example" not in [plugin for plugin, _ in manager.routes()]
+    assert "example" not in [c.plugin for c in manager.schema_contributions()]
     with pytest.raises(KeyError):
         manager.config_for("example")
     assert manager.secret("example", "webhook_secret") is None
 
 
 def test_enabling_a_plugin_that_is_not_installed_is_an_error(example: None) -> None:
-    with pytest.raises(PluginLoadError, match="'social_prescribing': enabled in IMM_PLUGINS"):
-        PluginManager.load(settings(enabled=["social_prescribing"]))
+    with pytest.raises(PluginLoadError, match="'no_such_plugin': enabled in IMM_PLUGINS"):
+        PluginManager.load(settings(enabled=["no_such_plugin"]))
 
 
 def test_missing_settings_name_the_plugin_the_fields_and_the_variables(example: None) -> None:
@@ -328,7 +209,7 @@ def test_a_non_strict_load_shows_the_broken_plugin_instead_of_failing(
 
     manager = PluginManager.load(settings(), strict=False)
 
-    [info] = manager.plugins
+    [info] = mine(manager)
     assert info.state == "error" and not info.active and manager.enabled == []
     assert info.error is not None and "webhook_secret" in info.error
     console = Console(record=True, width=200)
@@ -399,16 +280,16 @@ async def test_hooks_run_in_the_configured_order(
     manager = PluginManager.load(settings(order=order))
 
     assert manager.enabled == expected
-    assert [info.name for info in manager.plugins] == expected
+    assert [info.name for info in mine(manager)] == expected
     calls: list[str] = []
     event = DomainEvent(
         id=0, name="probe.called", entity="probe", entity_id="1",
         occurred_at=dt.datetime.now(dt.UTC), payload={"calls": calls},
     )
     async with db.transaction() as session:
-        assert await manager.dispatch_event(session, event) == []
+        assert await EventDispatcher(manager).dispatch(session, event) == []
     assert calls == expected
-    assert [mount.path for mount in manager.routes()] == [f"/plugins/{n}" for n in expected]
+    assert [plugin for plugin, _ in manager.routes()] == expected
     # Even plain pluggy calls follow the order (pluggy calls the last registered first).
     direct = manager.hook.imm_graph_routes(config=None)
     assert [routes[0].endpoint(None).body.decode() for routes in direct] == expected
@@ -431,7 +312,7 @@ def test_a_plugin_that_fails_to_import_is_named(install: Install) -> None:
     with pytest.raises(PluginLoadError, match="'broken': cannot import imm_probe_broken"):
         PluginManager.load(settings())
     manager = PluginManager.load(settings(), strict=False)
-    assert manager.plugins[0].state == "error" and manager.enabled == []
+    assert mine(manager)[0].state == "error" and manager.enabled == []
 
 
 def test_plugin_tables_reach_the_migration_metadata(install: Install) -> None:

@@ -9,10 +9,10 @@ import pytest
 from starlette.applications import Starlette
 
 from imm_graph.app import create_app
-from imm_graph.auth import READ_CORE
 from imm_graph.config import Settings
 from imm_graph.db import Database
-from imm_graph.ratelimit import RateLimiter
+from imm_graph.security.ratelimit import RateLimiter
+from imm_graph.security.scopes import READ_CORE
 from tests.conftest import MakeKey, bearer
 
 QUERY = {"query": "{ hubs { totalCount } }"}

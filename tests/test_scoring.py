@@ -387,3 +387,20 @@ def test_validation_error_is_a_value_error() -> None:
     # Callers that only know about ValueError still catch scoring failures.
     with pytest.raises(ValueError, match=r"items\[2\]: WHO-5 item 3"):
         score(Measure.WHO5, [3, 3, 7, 3, 3])
+
+
+@pytest.mark.parametrize("measure", [None, 5, Measure], ids=["None", "an int", "a class"])
+def test_a_measure_that_is_not_text_is_unknown(measure: object) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        score(measure, [1, 2, 3])  # type: ignore[arg-type]
+
+    assert only_error(excinfo).code == "unknown_measure"
+
+
+def test_the_unknown_measure_message_lists_the_known_ones() -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        measure_spec(" PHQ9 ")
+
+    assert only_error(excinfo).message == (
+        "unknown measure ' PHQ9 '; expected one of who5, ucla3, swemwbs, wemwbs, hearts"
+    )

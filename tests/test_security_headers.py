@@ -12,8 +12,8 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from imm_graph.app import create_app
 from imm_graph.config import Settings
-from imm_graph.crypto import new_fernet_key
 from imm_graph.db import Database
+from imm_graph.security.crypto import new_fernet_key
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

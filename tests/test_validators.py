@@ -71,6 +71,12 @@ def test_nhs_number_with_a_bad_check_digit(number: str) -> None:
         pytest.param("ABCDEFGHIJ", id="letters"),
         pytest.param("9434 765 919", id="wrong grouping"),
         pytest.param("943/476/5919", id="wrong separator"),
+        pytest.param("943 476-5919", id="mixed separators"),
+        pytest.param("943 4765919", id="one separator of two"),
+        pytest.param("\uff19\uff14\uff13\uff14\uff17\uff16\uff15\uff19\uff11\uff19",
+                     id="fullwidth digits"),
+        pytest.param("\u0669\u0664\u0663\u0664\u0667\u0666\u0665\u0669\u0661\u0669",
+                     id="Arabic-Indic digits"),
         pytest.param("", id="empty"),
         pytest.param(9434765919, id="an int, not a string"),
     ],
@@ -132,6 +138,8 @@ def test_ods_code_is_normalised_to_upper_case() -> None:
         ("AB", None, "3 to 6 letters or digits"),
         ("A8-001", None, "3 to 6 letters or digits"),
         ("A810012", "charity", "3 to 6 letters or digits"),
+        ("U\u0661\u0662\u0663\u0664\u0665", "pcn", "'U' followed by 5 digits"),
+        ("\ufb001", None, "3 to 6 letters or digits"),
     ],
 )
 def test_invalid_ods_codes_name_the_expected_pattern(
@@ -189,6 +197,8 @@ def test_valid_postcodes(written: str, normalised: str) -> None:
         pytest.param("GU1 AAB", id="inward code starts with a digit"),
         pytest.param("12345", id="digits"),
         pytest.param("GU1-4AB", id="hyphen"),
+        pytest.param("GU1 \u0664AB", id="an Arabic-Indic digit"),
+        pytest.param("\u017fW1A 1AA", id="long s, which upper-cases to S"),
         pytest.param(None, id="None"),
     ],
 )
@@ -199,3 +209,61 @@ def test_invalid_postcodes(value: str) -> None:
     error = only_error(excinfo)
     assert (error.field, error.code) == ("postcode", "postcode_format")
     assert "e.g. SW1A 1AA" in error.message
+
+
+# --- The messages, word for word: staff and partners read them --------------------------------
+
+
+def test_nhs_number_messages() -> None:
+    with pytest.raises(ValidationError) as badly_written:
+        validate_nhs_number("943 476-5919")
+    with pytest.raises(ValidationError) as mistyped:
+        validate_nhs_number("9434765918")
+
+    assert only_error(badly_written).message == (
+        "an NHS number is 10 digits (0-9), optionally written 3-3-4 with spaces or with hyphens, "
+        "e.g. 943 476 5919"
+    )
+    assert only_error(mistyped).message == (
+        "not a valid NHS number: the check digit (Modulus 11) does not match; "
+        "check for a mistyped digit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "message"),
+    [
+        pytest.param(
+            "  qnq1 ", "icb",
+            "'qnq1' is not a valid ODS code: an ICB ODS code is 3 letters or digits, e.g. QNQ",
+            id="shown as typed, without the padding",
+        ),
+        pytest.param(
+            12345, None,
+            "12345 is not a valid ODS code: an ODS code is 3 to 6 letters or digits, e.g. A81001",
+            id="not text",
+        ),
+        pytest.param(
+            None, None,
+            "None is not a valid ODS code: an ODS code is 3 to 6 letters or digits, e.g. A81001",
+            id="None",
+        ),
+    ],
+)
+def test_ods_code_messages(value: object, kind: str | None, message: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        validate_ods_code(value, kind)  # type: ignore[arg-type]
+
+    assert only_error(excinfo).message == message
+
+
+@pytest.mark.parametrize("value", ["SW1A 1A", None, "\u017fW1A 1AA"])
+def test_postcode_message(value: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        validate_postcode(value, field="venue.postcode")
+
+    assert only_error(excinfo) == FieldError(
+        code="postcode_format", field="venue.postcode",
+        message="not a UK postcode: expected an outward code, a space and an inward code, "
+        "e.g. SW1A 1AA",
+    )

@@ -39,6 +39,9 @@ class DomainEventRecord(Base):
     entity_id: Mapped[str] = mapped_column(sa.String(64))
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # "created" or "updated" for events about a stored record; which fields an update changed.
+    change: Mapped[str | None] = mapped_column(sa.String(10))
+    changed: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
 
 class EventDelivery(TimestampMixin, Base):

@@ -54,3 +54,11 @@ hub_cohorts = sa.Table(
         primary_key=True, index=True,
     ),
 )
+
+# The postcode districts ("TW3") a hub serves: referrals are matched to hubs by them.
+hub_catchments = sa.Table(
+    "hub_catchments",
+    Base.metadata,
+    sa.Column("hub_id", sa.ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("postcode_district", sa.String(4), primary_key=True, index=True),
+)

@@ -1,7 +1,8 @@
 """The transactional outbox: calls to partners, written with the change that caused them.
 
-A delivery row is the promise to send; a worker keeps it. Rows hold the URL, the JSON body and
-which plug-in setting signs it (``secret_ref``), never the secret itself. Every attempt is kept
+A delivery row is the promise to send; a worker keeps it. Rows hold the request (method, URL,
+body, content type), which plug-in setting signs it (``secret_ref``) and which credentials the
+plug-in provides when it is sent (``credentials``), never a secret itself. Every attempt is kept
 in ``delivery_attempts`` so staff can see what a partner's endpoint answered and when.
 """
 
@@ -24,6 +25,12 @@ class DeliveryStatus(StrEnum):
     RETRYING = "retrying"  # failed at least once, due again at next_attempt_at
     DELIVERED = "delivered"
     DEAD = "dead"  # gave up after the maximum number of attempts; staff may re-queue
+    GONE = "gone"  # the partner answered 410: its endpoint is disabled; staff may re-queue
+    DISCARDED = "discarded"  # staff gave up on it: it no longer holds later ones of its key
+
+
+# A delivery in one of these states is finished: it no longer holds its ordering key.
+FINISHED = (DeliveryStatus.DELIVERED, DeliveryStatus.DISCARDED)
 
 
 class OutboxDelivery(TimestampMixin, Base):
@@ -32,6 +39,10 @@ class OutboxDelivery(TimestampMixin, Base):
         # Enqueueing the same logical message twice returns the first row instead of a duplicate.
         sa.UniqueConstraint("plugin", "idempotency_key"),
         sa.Index("ix_outbox_deliveries_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_deliveries_ordering", "plugin", "ordering_key", "id"),
+        sa.CheckConstraint(
+            "(payload IS NULL) <> (body IS NULL)", name="payload_or_body"
+        ),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.CheckConstraint("length(url) > 0", name="url_not_empty"),
     )
@@ -44,8 +55,18 @@ class OutboxDelivery(TimestampMixin, Base):
         sa.ForeignKey("domain_events.id", ondelete="SET NULL"), index=True
     )
     url: Mapped[str] = mapped_column(sa.String(2000))
-    payload: Mapped[Any] = mapped_column(sa.JSON)
+    method: Mapped[str] = mapped_column(sa.String(10), default="POST")
+    content_type: Mapped[str] = mapped_column(sa.String(200), default="application/json")
+    # A JSON body (signed as compact, key-sorted JSON) or raw bytes (FHIR, a form, a file).
+    payload: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    body: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     headers: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
+    # Deliveries sharing a key are sent one at a time, in order; a failing one holds the rest.
+    ordering_key: Mapped[str | None] = mapped_column(sa.String(200))
+    # What a 410 disables: the URL without its query by default, or a name the plug-in gave.
+    endpoint: Mapped[str] = mapped_column(sa.String(2000))
+    # The name under which the plug-in's imm_graph_outbound_credentials provides auth headers.
+    credentials: Mapped[str | None] = mapped_column(sa.String(100))
     idempotency_key: Mapped[str] = mapped_column(sa.String(200))
     # The name of the plug-in setting that holds the signing secret, resolved at send time.
     secret_ref: Mapped[str | None] = mapped_column(sa.String(100))
@@ -58,11 +79,12 @@ class OutboxDelivery(TimestampMixin, Base):
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_status_code: Mapped[int | None] = mapped_column(sa.Integer)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    last_response_excerpt: Mapped[str | None] = mapped_column(sa.String(1000))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class DeliveryAttempt(Base):
-    """One HTTP attempt: what the partner answered (status code only, never the body) and when."""
+    """One HTTP attempt: what the partner answered (its status and the start of its answer)."""
 
     __tablename__ = "delivery_attempts"
     __table_args__ = (sa.Index("ix_delivery_attempts_delivery", "delivery_id", "id"),)
@@ -77,3 +99,17 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(sa.Integer)
     error: Mapped[str | None] = mapped_column(sa.String(500))
     duration_ms: Mapped[int] = mapped_column(sa.Integer)
+    response_excerpt: Mapped[str | None] = mapped_column(sa.String(1000))
+
+
+class OutboxEndpoint(TimestampMixin, Base):
+    """A partner endpoint that answered 410 Gone: nothing more is sent to it until staff say."""
+
+    __tablename__ = "outbox_endpoints"
+    __table_args__ = (sa.UniqueConstraint("plugin", "endpoint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin: Mapped[str] = mapped_column(sa.String(100))
+    endpoint: Mapped[str] = mapped_column(sa.String(2000))
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(sa.String(300))

@@ -1,7 +1,8 @@
 """Participants: pseudonymous by default, enrolled in hubs or projects, linked to cohorts.
 
 Identifiable fields exist only where a referral brought them. They are encrypted at rest
-(`imm_graph.crypto`), left out of every ordinary read, and readable only with `read:personal`.
+(`imm_graph.security.crypto`), left out of every ordinary read, and readable only with
+`read:personal`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from imm_graph.crypto import EncryptedDate, EncryptedString
 from imm_graph.db import Base, TimestampMixin
 from imm_graph.models._types import enum_column_type
-from imm_graph.reference import AgeBand, Generation
+from imm_graph.reference import AgeBand, EthnicCategory, Generation, Sex
+from imm_graph.security.crypto import EncryptedDate, EncryptedString
 
 
 class Participant(TimestampMixin, Base):
@@ -38,6 +39,16 @@ class Participant(TimestampMixin, Base):
     postcode: Mapped[str | None] = mapped_column(EncryptedString())
     # Keyed hash of the normalised NHS number, so a referral can be matched without decrypting.
     nhs_number_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # Optional, coded demographics commissioners ask for. Personal data (ethnicity is special
+    # category): read per person only with read:personal, reported only after disclosure
+    # control. Kept as plain codes so returns can count them in SQL.
+    sex: Mapped[Sex | None] = mapped_column(enum_column_type(Sex, "sex"))
+    ethnicity: Mapped[EthnicCategory | None] = mapped_column(
+        enum_column_type(EthnicCategory, "ethnic_category")
+    )
+    # The outward code of the postcode ("TW3"): an area of thousands of households, for hub
+    # catchments and area reporting, kept outside the encrypted full postcode.
+    postcode_district: Mapped[str | None] = mapped_column(sa.String(4), index=True)
 
 
 # The identifiable columns, in the order the API lists them.
@@ -45,6 +56,8 @@ PERSONAL_FIELDS = (
     "given_name", "family_name", "nhs_number", "date_of_birth", "email", "phone", "address",
     "postcode",
 )
+# Personal but not identifying on their own: plain columns, read per person with read:personal.
+DEMOGRAPHIC_FIELDS = ("sex", "ethnicity")
 
 
 participant_cohorts = sa.Table(

@@ -7,7 +7,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from imm_graph.db import Base, TimestampMixin
+from imm_graph.db import Base, TimestampMixin, UTCDateTime, utcnow
+from imm_graph.models._types import enum_column_type
+from imm_graph.reference import AttendanceStatus
 
 ATTENDANCE_COLUMNS = ("children_young_people", "older_people", "staff", "volunteers", "families")
 
@@ -40,3 +42,27 @@ class Session(TimestampMixin, Base):
     volunteers: Mapped[int] = mapped_column(sa.Integer, default=0)
     families: Mapped[int] = mapped_column(sa.Integer, default=0)
     notes: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class SessionAttendee(Base):
+    """One line of a session's register: who was expected, and whether they came.
+
+    A register is optional: the counts on the session stand on their own. Where there is one,
+    "first attended" and "did not attend" can be derived for each person.
+    """
+
+    __tablename__ = "session_attendees"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "participant_id"),
+        sa.Index("ix_session_attendees_participant", "participant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    status: Mapped[AttendanceStatus] = mapped_column(
+        enum_column_type(AttendanceStatus, "attendance_status")
+    )
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

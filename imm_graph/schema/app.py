@@ -9,6 +9,11 @@ from imm_graph.config import Settings
 from imm_graph.schema.http import GraphQLEndpoint
 
 
-def graphql_routes(settings: Settings, schema: strawberry.Schema) -> list[BaseRoute]:
-    endpoint = GraphQLEndpoint(schema, graphiql=settings.graphiql_enabled)
+def graphql_endpoint(settings: Settings, schema: strawberry.Schema) -> GraphQLEndpoint:
+    return GraphQLEndpoint(
+        schema, graphiql=settings.graphiql_enabled, budget_seconds=settings.request_budget_seconds
+    )
+
+
+def graphql_routes(endpoint: GraphQLEndpoint) -> list[BaseRoute]:
     return [Route("/graphql", endpoint.handle, methods=["GET", "POST"])]

@@ -10,8 +10,8 @@ import strawberry
 from strawberry import Info
 
 from imm_graph import models as m
+from imm_graph.ids import decode_typed, encode_id
 from imm_graph.schema.context import Context
-from imm_graph.schema.ids import decode_id, encode_id
 from imm_graph.schema.loaders import by_key, root_page
 from imm_graph.schema.pagination import (
     Connection,
@@ -76,14 +76,7 @@ class AuditFilter:
         if self.object_type:
             out.append(t.c.object_type == self.object_type)
         if self.object:
-            try:
-                type_name, pk = decode_id(self.object)
-            except ValueError:
-                from imm_graph.errors import ValidationError
-
-                raise ValidationError.single(
-                    "filter.object", "invalid_id", "filter.object is not a valid ID"
-                ) from None
+            type_name, pk = decode_typed(self.object, "filter.object")
             # object_ids is a JSON list of strings: the quotes make the match exact.
             escaped = pk.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             out += [

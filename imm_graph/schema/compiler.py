@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 import strawberry
 from graphql import (
@@ -42,15 +43,32 @@ from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.enum import StrawberryEnumDefinition
 
 from imm_graph.config import Settings
-from imm_graph.schema import relations as r
+from imm_graph.ids import decode_id, parse_key
 from imm_graph.schema import types as t
 from imm_graph.schema import walk
+from imm_graph.schema.impact import PART_OF
+from imm_graph.schema.mapping import (
+    SQL,
+    Connects,
+    Embeds,
+    Follows,
+    IsNull,
+    Lists,
+    ListsEither,
+    SqlMapping,
+    Values,
+)
 from imm_graph.schema.pagination import Order, PageArgs
 from imm_graph.schema.relations import Relation
-from imm_graph.services.errors import camel
+from imm_graph.services import impact as impact_service
+from imm_graph.services.errors import camel, snake
 
 # (GraphQL type name, field name) -> may the caller read it
 FieldAllowed = Callable[[str, str], bool]
+# A node type's name -> may the caller look one up by id (its type's scope)
+NodeAllowed = Callable[[str], bool]
+_NONE: frozenset[str] = frozenset()
+NODE_INTERFACES = frozenset({"Node"})
 # SQL that prints a column's value as the resolvers would
 Convert = Callable[[Any], Any]
 
@@ -61,15 +79,14 @@ class NotCompilable(Exception):
 
 @dataclass
 class ObjectSpec:
-    """How one GraphQL object type maps onto SQL."""
+    """How one GraphQL object type maps onto SQL: its columns, and its relation fields as
+    declared on the fields themselves (`mapping.py`)."""
 
     type_name: str
     table: sa.Table
     pk: str
     scalars: dict[str, tuple[str, Convert | None]] = field(default_factory=dict)
-    to_one: dict[str, tuple[str, str]] = field(default_factory=dict)  # -> (type, fk column)
-    connections: dict[str, Relation] = field(default_factory=dict)
-    lists: dict[str, Relation] = field(default_factory=dict)
+    mapped: dict[str, SqlMapping] = field(default_factory=dict)
 
 
 def _isoformat(value: Any) -> Any:
@@ -103,56 +120,21 @@ def _scalars(cls: type, table: sa.Table) -> dict[str, tuple[str, Convert | None]
     return out
 
 
-def _specs() -> dict[str, ObjectSpec]:
-    specs: dict[str, ObjectSpec] = {}
-    for type_name, (table, cls) in t.NODE_TYPES.items():
+def specs(tables: Mapping[str, tuple[sa.Table, type]]) -> dict[str, ObjectSpec]:
+    """Every type's spec, read off the strawberry classes: plain fields that are columns of
+    the type's table, and fields carrying a SQL mapping in their metadata."""
+    out: dict[str, ObjectSpec] = {}
+    for type_name, (table, cls) in tables.items():
         pk = next(iter(table.primary_key)).name
-        specs[type_name] = ObjectSpec(type_name, table, pk, _scalars(cls, table))
-    s = specs
-    s["Organisation"].connections |= {
-        "hubs": r.ORGANISATION_HUBS,
-        "partnerHubs": r.ORGANISATION_PARTNER_HUBS,
-        "projects": r.ORGANISATION_PROJECTS,
-        "stakeholders": r.ORGANISATION_STAKEHOLDERS,
-    }
-    s["Programme"].connections |= {"projects": r.PROGRAMME_PROJECTS, "hubs": r.PROGRAMME_HUBS}
-    s["Hub"].to_one |= {
-        "hostOrganisation": ("Organisation", "host_organisation_id"),
-        "programme": ("Programme", "programme_id"),
-    }
-    s["Hub"].connections |= {"partners": r.HUB_PARTNERS, "sessions": r.HUB_SESSIONS}
-    s["Hub"].lists |= {"cohorts": r.HUB_COHORTS}
-    s["Project"].to_one |= {
-        "programme": ("Programme", "programme_id"),
-        "leadOrganisation": ("Organisation", "lead_organisation_id"),
-    }
-    s["Project"].connections |= {"partners": r.PROJECT_PARTNERS, "sessions": r.PROJECT_SESSIONS}
-    s["Project"].lists |= {"cohorts": r.PROJECT_COHORTS}
-    s["Session"].to_one |= {"hub": ("Hub", "hub_id"), "project": ("Project", "project_id")}
-    s["Stakeholder"].to_one |= {
-        "kind": ("StakeholderKind", "kind_code"),
-        "organisation": ("Organisation", "organisation_id"),
-    }
-    s["ClinicalCohort"].connections |= {"hubs": r.COHORT_HUBS, "projects": r.COHORT_PROJECTS}
-    s["Participant"].lists |= {"cohorts": r.PARTICIPANT_COHORTS}
-    s["Participant"].connections |= {
-        "enrolments": r.PARTICIPANT_ENROLMENTS,
-        "assessments": r.PARTICIPANT_ASSESSMENTS,
-    }
-    for name in ("Enrolment", "OutcomeAssessment"):
-        s[name].to_one |= {
-            "participant": ("Participant", "participant_id"),
-            "hub": ("Hub", "hub_id"),
-            "project": ("Project", "project_id"),
-        }
-    s["TrainingDelivery"].to_one |= {
-        "programme": ("Programme", "programme_id"),
-        "organisation": ("Organisation", "organisation_id"),
-    }
-    return specs
+        spec = out[type_name] = ObjectSpec(type_name, table, pk, _scalars(cls, table))
+        for f in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+            mapping = (f.metadata or {}).get(SQL)
+            if mapping is not None:
+                spec.mapped[f.graphql_name or camel(f.python_name)] = mapping
+    return out
 
 
-SPECS = _specs()
+SPECS = specs(t.SQL_TYPES)
 
 
 def _text(value: str) -> sa.ColumnElement[Any]:
@@ -161,7 +143,7 @@ def _text(value: str) -> sa.ColumnElement[Any]:
 
 
 def _base64url(expr: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    """Unpadded URL-safe base64 of a text, as imm_graph.schema.ids and pagination encode."""
+    """Unpadded URL-safe base64 of a text, as imm_graph.ids and pagination encode."""
     encoded = sa.func.encode(sa.func.convert_to(expr, _text("UTF8")), _text("base64"))
     return sa.func.translate(
         sa.func.rtrim(encoded, _text("=")), sa.literal_column("E'+/\\n'"), _text("-_")
@@ -191,33 +173,46 @@ class _Query:
         """
         return self.known.get(id(row), {}).get(name, row.c[name])
 
-    def fields(self, selection_set: SelectionSetNode | None, type_name: str) -> Iterator[FieldNode]:
-        """The fields of a selection set with fragments inlined, in response order."""
+    def fields(
+        self, selection_set: SelectionSetNode | None, type_name: str, also: frozenset[str] = _NONE
+    ) -> Iterator[FieldNode]:
+        """The fields of a selection set with fragments inlined, in response order.
+
+        ``also`` names the interfaces the object is selected through (``node(id:)`` selects on
+        ``Node``): fragments on them apply, fragments on other concrete types do not."""
         if selection_set is None:
             raise NotCompilable("a selection set is missing")
         keys: set[str] = set()
-        for node in self._flatten(selection_set, type_name):
+        for node in self._flatten(selection_set, type_name, also):
             key = (node.alias or node.name).value
             if key in keys:
                 raise NotCompilable("a field selected twice needs merging")
             keys.add(key)
             yield node
 
-    def _flatten(self, selection_set: SelectionSetNode, type_name: str) -> Iterator[FieldNode]:
+    def _flatten(
+        self, selection_set: SelectionSetNode, type_name: str, also: frozenset[str] = _NONE
+    ) -> Iterator[FieldNode]:
         for sel in selection_set.selections:
             if sel.directives:
                 raise NotCompilable("directives")
             if isinstance(sel, FieldNode):
                 yield sel
             elif isinstance(sel, InlineFragmentNode):
-                if sel.type_condition and sel.type_condition.name.value != type_name:
+                condition = sel.type_condition.name.value if sel.type_condition else type_name
+                if condition == type_name or condition in also:
+                    yield from self._flatten(sel.selection_set, type_name, also)
+                elif not also:
                     raise NotCompilable("a fragment on another type")
-                yield from self._flatten(sel.selection_set, type_name)
             elif isinstance(sel, FragmentSpreadNode):
                 fragment = self.fragments[sel.name.value]
-                if fragment.directives or fragment.type_condition.name.value != type_name:
+                condition = fragment.type_condition.name.value
+                if fragment.directives:
+                    raise NotCompilable("directives")
+                if condition == type_name or condition in also:
+                    yield from self._flatten(fragment.selection_set, type_name, also)
+                elif not also:
                     raise NotCompilable("a fragment on another type")
-                yield from self._flatten(fragment.selection_set, type_name)
 
     def arguments(self, parent: GraphQLObjectType, node: FieldNode) -> dict[str, Any]:
         """Arguments as the resolver would receive them (strawberry input objects included)."""
@@ -243,10 +238,13 @@ class _Query:
 
     # --- objects ------------------------------------------------------------------------------
 
-    def node_json(self, spec: ObjectSpec, row: Any, selection: SelectionSetNode | None) -> Any:
+    def node_json(
+        self, spec: ObjectSpec, row: Any, selection: SelectionSetNode | None,
+        also: frozenset[str] = _NONE,
+    ) -> Any:
         gql_type = self.object_type(spec.type_name)
         pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
-        for node in self.fields(selection, spec.type_name):
+        for node in self.fields(selection, spec.type_name, also):
             name = node.name.value
             key = (node.alias or node.name).value
             if name == "__typename":
@@ -257,6 +255,23 @@ class _Query:
             pairs.append((key, self._field(spec, gql_type, row, node)))
         return _object(pairs)
 
+    def node_lookup(self, value: Any, node: FieldNode, node_allowed: NodeAllowed) -> Any:
+        """``node(id:)``: the type and key come from the id, known when compiling."""
+        try:
+            type_name, key = decode_id(str(value))
+            spec = SPECS[type_name]
+            pk = parse_key(key, int if spec.pk == "id" else str)
+        except (ValueError, KeyError):
+            raise NotCompilable("not an ID the compiler knows: the resolver reports it") from None
+        if not node_allowed(type_name):
+            raise NotCompilable("a type the caller may not look up: the resolver refuses it")
+        alias = spec.table.alias()
+        return (
+            sa.select(self.node_json(spec, alias, node.selection_set, NODE_INTERFACES))
+            .where(alias.c[spec.pk] == pk)
+            .scalar_subquery()
+        )
+
     def _field(
         self, spec: ObjectSpec, gql_type: GraphQLObjectType, row: Any, node: FieldNode
     ) -> sa.ColumnElement[Any]:
@@ -266,57 +281,97 @@ class _Query:
         if name in spec.scalars:
             column, convert = spec.scalars[name]
             return convert(row.c[column]) if convert else row.c[column]
-        if name in spec.to_one:
-            target_name, fk = spec.to_one[name]
-            target = SPECS[target_name]
+        mapping = spec.mapped.get(name)
+        if isinstance(mapping, Follows):
+            target = SPECS[mapping.target]
             alias = target.table.alias()
             return (
                 sa.select(self.node_json(target, alias, node.selection_set))
-                .where(alias.c[target.pk] == self.column(row, fk))
+                .where(alias.c[target.pk] == self.column(row, mapping.fk))
                 .correlate_except(alias)
                 .scalar_subquery()
             )
-        if name in spec.lists:
-            return self._bounded_list(spec.lists[name], row.c[spec.pk], row, node)
-        if name in spec.connections:
-            relation = spec.connections[name]
+        if isinstance(mapping, Connects):
             definition = gql_type.fields[name]
-            return self._nested_connection(relation, row, spec, definition, node, gql_type)
-        if spec.type_name == "Session":
-            return self._session_field(row, node)
+            return self._nested_connection(mapping.relation, row, spec, definition, node, gql_type)
+        if isinstance(mapping, Lists):
+            return self._bounded_list(mapping.relation, mapping.target, row.c[spec.pk], node)
+        if isinstance(mapping, ListsEither):
+            cases = [
+                (
+                    self.column(row, column).is_not(None),
+                    self._bounded_list(relation, mapping.target, self.column(row, column), node),
+                )
+                for column, relation in mapping.choices
+            ]
+            return sa.case(*cases, else_=sa.literal_column("'[]'::json"))
+        if isinstance(mapping, Values):
+            return self._values(mapping.relation, mapping.column, row.c[spec.pk])
+        if isinstance(mapping, Embeds):
+            return self._embedded(mapping, row, node)
+        if isinstance(mapping, IsNull):
+            return row.c[mapping.column].is_(None)
         raise NotCompilable(f"{spec.type_name}.{name} is computed by a resolver")
 
-    def _session_field(self, row: Any, node: FieldNode) -> sa.ColumnElement[Any]:
-        name = node.name.value
-        if name == "attendance":
-            columns = ("children_young_people", "older_people", "staff", "volunteers", "families")
-            pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
-            for sub in self.fields(node.selection_set, "Attendance"):
-                key = (sub.alias or sub.name).value
-                field_name = sub.name.value
-                if field_name == "__typename":
-                    pairs.append((key, _text("Attendance")))
-                elif field_name == "total":
-                    pairs.append((key, sum((row.c[c] for c in columns), sa.literal_column("0"))))
-                else:
-                    column = {
-                        "childrenYoungPeople": "children_young_people",
-                        "olderPeople": "older_people",
-                    }.get(field_name, field_name)
-                    pairs.append((key, row.c[column]))
+    def impact(self, parent: GraphQLObjectType, node: FieldNode) -> sa.ColumnElement[Any]:
+        """``impact``: the service's own totals statement (`services.impact.totals_query`),
+        for the parts selected, as JSON. Outcomes are judged in Python by `scoring.change`:
+        a query selecting them goes to the resolver."""
+        arguments = self.arguments(parent, node)
+        given = arguments.get("filter")
+        plain = given.plain() if given is not None else impact_service.ImpactFilter()
+        selected = list(self.fields(node.selection_set, "Impact"))
+        parts = frozenset(PART_OF[s.name.value] for s in selected if s.name.value in PART_OF)
+        if impact_service.OUTCOMES in parts:
+            raise NotCompilable("outcomes are judged by scoring.change, in Python")
+        statement = impact_service.totals_query(plain, parts)
+        totals = statement.subquery() if statement is not None else None
+        pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
+        for sub in selected:
+            key, name = (sub.alias or sub.name).value, sub.name.value
+            if name == "__typename":
+                pairs.append((key, _text("Impact")))
+            elif name == "attendance":
+                pairs.append((key, self._embedded(t.ATTENDANCE, totals, sub)))
+            else:
+                pairs.append((key, totals.c[snake(name)]))  # type: ignore[union-attr]
+        if totals is None:
             return _object(pairs)
-        if name == "cohorts":
-            hub_id, project_id = self.column(row, "hub_id"), self.column(row, "project_id")
-            return sa.case(
-                (hub_id.is_not(None), self._bounded_list(r.HUB_COHORTS, hub_id, row, node)),
-                else_=self._bounded_list(r.PROJECT_COHORTS, project_id, row, node),
-            )
-        raise NotCompilable(f"Session.{name}")
+        return sa.select(_object(pairs)).select_from(totals).scalar_subquery()
+
+    def _embedded(self, mapping: Embeds, row: Any, node: FieldNode) -> sa.ColumnElement[Any]:
+        pairs: list[tuple[str, sa.ColumnElement[Any]]] = []
+        for sub in self.fields(node.selection_set, mapping.type_name):
+            key, name = (sub.alias or sub.name).value, sub.name.value
+            if name == "__typename":
+                pairs.append((key, _text(mapping.type_name)))
+            elif name in mapping.sums:
+                total = sum((row.c[c] for c in mapping.sums[name]), sa.literal_column("0"))
+                pairs.append((key, total))
+            elif name in mapping.columns:
+                pairs.append((key, row.c[mapping.columns[name]]))
+            else:
+                raise NotCompilable(f"{mapping.type_name}.{name}")
+        return _object(pairs)
+
+    def _values(self, relation: Relation, column: str, parent_key: Any) -> sa.ColumnElement[Any]:
+        child = relation.child.alias()
+        link = relation.link.alias() if relation.link is not None else None
+        source, parent = relation.source(child, link)
+        order = [child.c[c].desc() if desc else child.c[c] for c, desc in relation.order]
+        items = sa.func.json_agg(aggregate_order_by(child.c[column], *order))
+        return (
+            sa.select(sa.func.coalesce(items, sa.literal_column("'[]'::json")))
+            .select_from(source)
+            .where(parent == parent_key)
+            .correlate_except(child, *([link] if link is not None else []))
+            .scalar_subquery()
+        )
 
     def _bounded_list(
-        self, relation: Relation, parent_key: Any, row: Any, node: FieldNode
+        self, relation: Relation, target: str, parent_key: Any, node: FieldNode
     ) -> sa.ColumnElement[Any]:
-        spec = SPECS[_type_of(relation)]
+        spec = SPECS[target]
         child = relation.child.alias()
         link = relation.link.alias() if relation.link is not None else None
         source, parent = relation.source(child, link)
@@ -404,8 +459,8 @@ class _Query:
                     elif edge_field.name.value == "cursor":
                         needs_cursor = True
         if needs_cursor:  # encoding a cursor per row costs: only when one is asked for
-            keys = sa.func.json_build_array(*(c for c, _ in order.columns))
-            columns.append(_base64url(sa.cast(keys, sa.Text)).label("c"))
+            key = sa.func.json_build_array(order.key)  # as pagination.encode_cursor prints it
+            columns.append(_base64url(sa.cast(key, sa.Text)).label("c"))
         inner = sa.select(*columns).select_from(source).where(*where, *keyset)
         if outer is not None:
             inner = inner.correlate(outer)
@@ -487,11 +542,14 @@ def _agg(value: Any, order: Any, within: Any) -> sa.ColumnElement[Any]:
     )
 
 
-def _type_of(relation: Relation) -> str:
-    for name, (table, _) in t.NODE_TYPES.items():
-        if table is relation.child:
-            return name
-    raise NotCompilable(relation.name)
+_ROOT_TYPENAME: Any = _text("Query")
+
+
+@dataclass(frozen=True)
+class Constant:
+    """An answer that needs no database at all (``{ __typename }``): its ``data`` JSON text."""
+
+    text: str
 
 
 def compile_query(
@@ -502,8 +560,10 @@ def compile_query(
     settings: Settings,
     allowed: FieldAllowed,
     root_lists: Mapping[str, Any],
-) -> sa.Select[Any] | None:
-    """One SELECT returning the whole `data` object as JSON text, or None to use resolvers."""
+    node_allowed: NodeAllowed | None = None,
+) -> sa.Select[Any] | Constant | None:
+    """One SELECT returning the whole `data` object as JSON text, a `Constant` when no table is
+    read, or None to use the resolvers."""
     operation = walk.operation(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY or operation.directives:
         return None
@@ -526,7 +586,21 @@ def compile_query(
         for node in query.fields(operation.selection_set, root_type.name):
             name, key = node.name.value, (node.alias or node.name).value
             if name == "__typename":
-                pairs.append((key, _text(root_type.name)))
+                pairs.append((key, _ROOT_TYPENAME))
+                continue
+            if name in ("node", "nodes"):
+                if node_allowed is None:
+                    return None
+                arguments = query.arguments(root_type, node)
+                ids = [arguments["id"]] if name == "node" else list(arguments["ids"])
+                if len(ids) > settings.max_page_size:
+                    return None  # the resolver reports it
+                lookups = [query.node_lookup(value, node, node_allowed) for value in ids]
+                pairs.append((key, lookups[0] if name == "node" else
+                              sa.func.json_build_array(*lookups)))
+                continue
+            if name == "impact" and allowed(root_type.name, name):
+                pairs.append((key, query.impact(root_type, node)))
                 continue
             root = root_lists.get(name)
             if root is None or not allowed(root_type.name, name):
@@ -545,4 +619,6 @@ def compile_query(
             )
     except (NotCompilable, KeyError, ValueError):
         return None
+    if all(value is _ROOT_TYPENAME for _, value in pairs):
+        return Constant(orjson.dumps({key: root_type.name for key, _ in pairs}).decode())
     return sa.select(sa.cast(_object(pairs), sa.Text))

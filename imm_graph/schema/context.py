@@ -19,6 +19,8 @@ from strawberry.dataloader import DataLoader
 
 from imm_graph.config import Settings
 from imm_graph.db import Database
+from imm_graph.security.audit import Actor
+from imm_graph.security.principal import ANONYMOUS, Principal
 
 
 @dataclass
@@ -32,6 +34,14 @@ class Context:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        """Who this request's writes and personal reads are attributed to in the audit log."""
+        state = getattr(self.request, "state", None)
+        request_id = getattr(state, "request_id", None) if state is not None else None
+        principal = self.principal if isinstance(self.principal, Principal) else ANONYMOUS
+        return Actor.of(principal, request_id)
 
     async def fetch(self, statement: sa.Executable) -> list[Any]:
         """Run a read on the request's connection.
@@ -47,6 +57,12 @@ class Context:
                 self._connection = await self.db.engine.connect()
             result = await self._connection.execute(statement)
             return list(result)
+
+    async def fetch_value(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """One compiled read, on the driver (`Database.fetch_value`)."""
+        if self._closed:
+            raise RuntimeError("this request's context is closed")
+        return await self.db.fetch_value(sql, params)
 
     def loader(
         self, key: Hashable, factory: Callable[[], DataLoader[Any, Any]]

@@ -5,20 +5,20 @@ Depth and alias limits do not bound the work: ``organisations(first: 100) { hubs
 number of objects (rows) a query can return at most:
 
 - a connection (a field with ``first``/``last``) returns parents × page size objects, the page
-  size being the argument (variables resolved, capped at the maximum page size) or the default;
+  size being the argument (variables resolved *with their defaults*, capped at the maximum page
+  size) or the default page size;
 - a single object of a ``Node`` type costs one per parent (``hostOrganisation``);
-- ``nodes(ids:)`` costs one per id; other lists (a hub's cohorts) are short by nature and
-  count one per parent;
-- fields inside fragments count wherever the fragment is spread.
+- ``nodes(ids:)`` costs one per id; other lists cost the most they can hold (a field marked
+  ``bounded(n)``, such as a hub's cohorts, else the maximum page size);
+- fields inside fragments count wherever the fragment is spread (computed once per fragment,
+  so the estimate is linear in the document whatever it multiplies out to).
 
-Over ``IMM_MAX_QUERY_COST`` the query is refused with ``QUERY_TOO_COSTLY``. This module also
-names the codes of the depth, alias and token limits (strawberry's own extensions report plain
-messages; the HTTP endpoint adds the code, see `limit_code`).
+Over ``IMM_MAX_QUERY_COST`` the query is refused with ``QUERY_TOO_COSTLY``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -30,27 +30,24 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
-    get_named_type,
     value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
 
-from imm_graph.schema import walk
+from imm_graph.schema.metadata import MAX_ITEMS_KEY
+from imm_graph.schema.variables import coerced_variables, refused
+from imm_graph.schema.walk import Selected, Walk, operation, root_type
+from imm_graph.security.principal import principal_of
 
 TOO_COSTLY = "QUERY_TOO_COSTLY"
-# Strawberry's limiters report plain messages; these give them codes clients can rely on.
-_LIMIT_CODES = (
-    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
-    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
-    ("Document contains more than", "QUERY_TOO_LARGE"),
-)
+_TOKEN_LIMIT_TEXT = "Document contains more than"
 
 
-def _is_connection(type_: Any) -> bool:
+def is_connection(type_: Any) -> bool:
     return isinstance(type_, GraphQLObjectType) and {"edges", "pageInfo"} <= type_.fields.keys()
 
 
-def _is_edge(type_: Any) -> bool:
+def is_edge(type_: Any) -> bool:
     return isinstance(type_, GraphQLObjectType) and {"cursor", "node"} <= type_.fields.keys()
 
 
@@ -66,85 +63,97 @@ def _is_list(type_: Any) -> bool:
     return isinstance(type_, GraphQLList)
 
 
+def argument(selected: Selected, name: str, variables: Mapping[str, Any]) -> Any:
+    for arg in selected.node.arguments or ():
+        if arg.name.value == name:
+            return value_from_ast_untyped(arg.value, variables)
+    return None
+
+
 def estimate_cost(
     schema: GraphQLSchema, document: Any, operation_name: str | None,
-    variables: dict[str, Any] | None, default_page: int, max_page: int,
+    variables: Mapping[str, Any] | None, default_page: int, max_page: int,
 ) -> int:
-    op = walk.operation(document, operation_name)
-    root = walk.root_type(schema, op) if op else None
+    """The most objects the operation can return; ``variables`` are the coerced values."""
+    op = operation(document, operation_name)
+    root = root_type(schema, op) if op else None
     if op is None or root is None:
         return 0
-    named = walk.fragments(document)
-    variables = variables or {}
+    values = variables or {}
 
-    def argument(selected: walk.Selected, name: str) -> Any:
-        for arg in selected.node.arguments or ():
-            if arg.name.value == name:
-                return value_from_ast_untyped(arg.value, variables)
-        return None
-
-    def page_size(selected: walk.Selected) -> int:
+    def page_size(selected: Selected) -> int:
         for name in ("first", "last"):
-            value = argument(selected, name)
+            value = argument(selected, name, values)
             if isinstance(value, int) and value >= 0:
                 return min(value, max_page)
         return default_page
 
-    def visit(selection_set: Any, parent: Any, multiplier: int) -> int:
+    def list_size(selected: Selected) -> int:
+        ids = argument(selected, "ids", values)
+        if isinstance(ids, list):
+            return len(ids)
+        definition = selected.definition
+        field = (definition.extensions or {}).get("strawberry-definition") if definition else None
+        bound = (getattr(field, "metadata", None) or {}).get(MAX_ITEMS_KEY)
+        return int(bound) if bound is not None else max_page
+
+    def combine(fields: tuple[Selected, ...], child: Callable[[Selected], int]) -> int:
+        """The cost of one selection set, per object it is selected on."""
         total = 0
-        for selected in walk.collect(schema, selection_set, parent, named):
+        for selected in fields:
             if selected.definition is None or selected.node.selection_set is None:
                 continue  # scalars, enums and introspection cost nothing here
-            child = get_named_type(selected.definition.type)
-            count = multiplier
-            if (_is_connection(parent) and selected.name in ("edges", "nodes")) or (
-                _is_edge(parent) and selected.name == "node"
+            parent, target = selected.parent, selected.child_type
+            if (is_connection(parent) and selected.name in ("edges", "nodes")) or (
+                is_edge(parent) and selected.name == "node"
             ):
-                cost = 0  # the connection field already counted these objects
-            elif _is_connection(child):
-                count = multiplier * page_size(selected)
-                cost = count
+                total += child(selected)  # the connection field already counted these objects
+            elif is_connection(target):
+                total += page_size(selected) * (1 + child(selected))
             elif _is_list(selected.definition.type):
-                ids = argument(selected, "ids")
-                count = multiplier * (len(ids) if isinstance(ids, list) else 1)
-                cost = count if _is_node(child) else 0
+                own = 1 if _is_node(target) else 0
+                total += list_size(selected) * (own + child(selected))
             else:
-                cost = multiplier if _is_node(child) else 0
-            total += cost + visit(selected.node.selection_set, child, count)
+                total += (1 if _is_node(target) else 0) + child(selected)
         return total
 
-    return visit(op.selection_set, root, 1)
+    return Walk(document, schema).fold(op.selection_set, root, combine, {}, 0)
 
 
 class QueryCostLimiter(SchemaExtension):
     """Refuse operations whose estimated cost exceeds ``max_cost`` (see the module docstring)."""
 
-    def __init__(self, max_cost: int, default_page: int, max_page: int) -> None:
+    def __init__(
+        self, max_cost: int, default_page: int, max_page: int, anonymous_max_cost: int | None = None
+    ) -> None:
         self.max_cost = max_cost
+        self.anonymous_max_cost = max_cost if anonymous_max_cost is None else anonymous_max_cost
         self.default_page = default_page
         self.max_page = max_page
 
     def on_execute(self) -> Iterator[None]:
         ec = self.execution_context
         if not (ec.result or ec.pre_execution_errors) and ec.graphql_document is not None:
-            cost = estimate_cost(
-                ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables,
+            variables = coerced_variables(ec)
+            cost = 0 if variables is None else estimate_cost(
+                ec.schema._schema, ec.graphql_document, ec.operation_name, variables,
                 self.default_page, self.max_page,
             )
-            if cost > self.max_cost:
+            anonymous = principal_of(ec.context).is_anonymous
+            limit = self.anonymous_max_cost if anonymous else self.max_cost
+            if cost > limit:
                 error = GraphQLError(
                     f"Query too costly: it could return {cost} objects, more than the "
-                    f"{self.max_cost} allowed. Ask for smaller pages (first/last) or fewer "
-                    "nested lists.",
-                    extensions={"code": TOO_COSTLY, "cost": cost, "maxCost": self.max_cost},
+                    f"{limit} allowed{' without an API key' if anonymous else ''}. Ask for "
+                    "smaller pages (first/last) or fewer nested lists.",
+                    extensions={"code": TOO_COSTLY, "cost": cost, "maxCost": limit},
                 )
                 ec.pre_execution_errors = [error]
                 ec.result = ExecutionResult(data=None, errors=[error])
+                refused(ec)
         yield
 
 
-def limit_code(error: GraphQLError) -> str | None:
-    """The documented code of a depth, alias or token limit error (the endpoint adds it)."""
-    if error.original_error is not None:
-        return None
-    return next((code for text, code in _LIMIT_CODES if text in error.message), None)
+def is_token_limit(error: GraphQLError) -> bool:
+    """Strawberry's token limit (a parser option) reports a plain message; it gets a code."""
+    return error.original_error is None and _TOKEN_LIMIT_TEXT in error.message

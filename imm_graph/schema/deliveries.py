@@ -1,7 +1,8 @@
 """Outbound deliveries and failed plug-in event hooks, for IMM staff (`admin` scope).
 
-Staff can see every attempt a partner's endpoint answered, and put a dead-lettered delivery or
-event hook back in the queue. Bodies and secrets are never shown: status codes and error types.
+Staff can see every attempt a partner's endpoint answered (status, error, the start of the
+answer), put a dead-lettered delivery or event hook back in the queue, or discard a delivery so
+the ones behind it on its ordering key go out. Request bodies and secrets are never shown.
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ import sqlalchemy as sa
 import strawberry
 from strawberry import Info
 
-from imm_graph import audit, events, outbox
 from imm_graph import models as m
-from imm_graph.auth import ADMIN
 from imm_graph.errors import ValidationError
+from imm_graph.ids import decode_pk, encode_id
 from imm_graph.models.events import EventDeliveryStatus
 from imm_graph.models.outbox import DeliveryStatus
+from imm_graph.pluginhost import events, outbox
 from imm_graph.schema.context import Context
-from imm_graph.schema.ids import decode_pk, encode_id
 from imm_graph.schema.loaders import by_key, grouped, root_page
 from imm_graph.schema.mutations import UserError
 from imm_graph.schema.pagination import Connection, Order
 from imm_graph.schema.permissions import requires
 from imm_graph.schema.relations import Relation
 from imm_graph.schema.types import After, Before, First, Last, build, page_args
+from imm_graph.security.audit import record
+from imm_graph.security.scopes import ADMIN
 
 OutboxStatus = strawberry.enum(DeliveryStatus, name="DeliveryStatus")
 HookStatus = strawberry.enum(EventDeliveryStatus, name="EventHookStatus")
@@ -40,7 +42,7 @@ OLDEST_FIRST = Order(((deliveries.c.id, False),))
 HOOKS_OLDEST_FIRST = Order(((hook_failures.c.id, False),))
 
 
-@strawberry.type(description="One HTTP attempt at a delivery: the answer's status, never its body.")
+@strawberry.type(description="One HTTP attempt at a delivery: what the partner answered.")
 class DeliveryAttempt:
     attempt_no: int
     at: dt.datetime
@@ -48,6 +50,9 @@ class DeliveryAttempt:
     status_code: int | None
     error: str | None = strawberry.field(description="Error type and short message, if any.")
     duration_ms: int
+    response_excerpt: str | None = strawberry.field(
+        description="The start of the partner's answer (500 characters at most)."
+    )
 
 
 @strawberry.type(description="A domain event (ids and codes only).")
@@ -61,14 +66,21 @@ class DomainEvent:
 @strawberry.type(description="A call to a partner, queued with the change that caused it.")
 class OutboxDelivery:
     pk: strawberry.Private[int]
-    delivery_id: str = strawberry.field(description="Sent as X-IMM-Delivery-Id.")
+    delivery_id: str = strawberry.field(description="Sent as webhook-id and X-IMM-Delivery-Id.")
     plugin: str
     url: str
+    method: str
+    content_type: str
+    endpoint: str = strawberry.field(description="What a 410 answer disables.")
+    ordering_key: str | None = strawberry.field(
+        description="Deliveries sharing a key go one at a time, in order."
+    )
     status: OutboxStatus
     attempts: int
     next_attempt_at: dt.datetime | None
     last_status_code: int | None
     last_error: str | None
+    last_response_excerpt: str | None
     delivered_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -174,13 +186,15 @@ class RequeueHookPayload:
     errors: list[UserError]
 
 
-async def _requeue(info: Info[Context, None], id: str, type_name: str, table: sa.Table) -> Any:
+async def _staff_action(
+    info: Info[Context, None], id: str, type_name: str, table: sa.Table, action: Any
+) -> Any:
     ctx = info.context
     pk = decode_pk(id, type_name, "id")
-    requeue = outbox.requeue if type_name == "OutboxDelivery" else events.requeue_event
-    async with ctx.db.transaction() as session:
-        await requeue(session, pk)
-        await audit.record_mutation(session, ctx, info.field_name, type_name, [pk])
+    async with ctx.db.transaction(actor=ctx.actor) as session:
+        await action(session, pk)
+        await record(session, action=f"outbox.{info.field_name}", object_type=type_name,
+                     object_ids=[pk])
     await ctx.after_write()
     [row] = await ctx.fetch(sa.select(table).where(table.c.id == pk))
     return row
@@ -196,7 +210,21 @@ class DeliveryMutations:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RequeuePayload:
         try:
-            row = await _requeue(info, id, "OutboxDelivery", deliveries)
+            row = await _staff_action(info, id, "OutboxDelivery", deliveries, outbox.requeue)
+        except ValidationError as exc:
+            return RequeuePayload(delivery=None, errors=_errors(exc))
+        return RequeuePayload(delivery=build(OutboxDelivery, row), errors=[])
+
+    @strawberry.mutation(
+        description="Give up on an undelivered delivery, so later ones with its ordering key "
+        "go out. Its attempts stay on record.",
+        extensions=requires(ADMIN),
+    )
+    async def discard_delivery(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> RequeuePayload:
+        try:
+            row = await _staff_action(info, id, "OutboxDelivery", deliveries, outbox.discard)
         except ValidationError as exc:
             return RequeuePayload(delivery=None, errors=_errors(exc))
         return RequeuePayload(delivery=build(OutboxDelivery, row), errors=[])
@@ -209,7 +237,9 @@ class DeliveryMutations:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RequeueHookPayload:
         try:
-            row = await _requeue(info, id, "EventHookFailure", hook_failures)
+            row = await _staff_action(
+                info, id, "EventHookFailure", hook_failures, events.requeue_event
+            )
         except ValidationError as exc:
             return RequeueHookPayload(hook_failure=None, errors=_errors(exc))
         return RequeueHookPayload(hook_failure=build(EventHookFailure, row), errors=[])

@@ -21,6 +21,18 @@ Timepoint = strawberry.enum(
     reference.Timepoint, description="When an assessment was taken relative to the activity."
 )
 ProgrammeArm = strawberry.enum(reference.ProgrammeArm, description="IMM's delivery arms.")
+Sex = strawberry.enum(
+    reference.Sex, description="Stated sex, coded as NHS data sets code it (1, 2, 9, X)."
+)
+Ethnicity = strawberry.enum(
+    reference.EthnicCategory, name="EthnicCategory",
+    description="NHS Data Dictionary ethnic category (A–S, Z not stated, 99 not known).",
+)
+AttendanceStatus = strawberry.enum(
+    reference.AttendanceStatus, description="One person's line on a session's register."
+)
+ConsentPurpose = strawberry.enum(reference.ConsentPurpose, description="What a consent covers.")
+ConsentGivenBy = strawberry.enum(reference.ConsentGivenBy, description="Who gave a consent.")
 
 
 @strawberry.enum(description="Sort direction.")

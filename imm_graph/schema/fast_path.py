@@ -11,12 +11,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLObjectType
+from graphql import GraphQLError, GraphQLObjectType
 from strawberry.extensions import SchemaExtension
 from strawberry.permission import PermissionExtension
 
-from imm_graph.schema.compiler import compile_query
+from imm_graph.schema.compiler import Constant, compile_query
 from imm_graph.schema.context import Context
+from imm_graph.schema.permissions import policy_for
+from imm_graph.schema.plans import Plan, driver_sql
+from imm_graph.schema.queries import ROOT_LISTS
+from imm_graph.security.principal import principal_of
 
 # Reads of these scopes are audited by their resolvers: never answer them from SQL alone.
 RESOLVER_ONLY_SCOPES = frozenset({"read:personal"})
@@ -65,14 +69,33 @@ class CompiledQueries(SchemaExtension):
                             return False
                 return True
 
-            from imm_graph.schema.queries import ROOT_LISTS
+            policy = policy_for(schema, ctx.settings)
+            principal = principal_of(ctx)
 
-            statement = compile_query(
+            def node_allowed(type_name: str) -> bool:
+                scope = policy.type_scope(type_name)
+                if scope in RESOLVER_ONLY_SCOPES:
+                    return False  # looking one up is an audited read
+                return scope is None or principal.has(scope)
+
+            compiled = compile_query(
                 schema, ec.graphql_document, ec.operation_name, ec.variables, ctx.settings,
-                allowed, ROOT_LISTS,
+                allowed, ROOT_LISTS, node_allowed,
             )
-            if statement is not None:
-                [[text]] = await ctx.fetch(statement)
-                ctx.extras["raw_data"] = text
+            if isinstance(compiled, Constant):
+                ctx.extras["raw_data"] = compiled.text
+                ctx.extras["plan"] = Plan(body=b'{"data":' + compiled.text.encode() + b"}")
                 ec.result = GraphQLExecutionResult(data={}, errors=None)
+            elif compiled is not None:
+                sql, params = driver_sql(compiled, ctx.db.engine.dialect)
+                try:
+                    text = await ctx.fetch_value(sql, params)
+                except Exception as exc:  # reported like a resolver's failure: logged, masked
+                    error = GraphQLError("The database could not answer this query.",
+                                         original_error=exc)
+                    ec.result = GraphQLExecutionResult(data=None, errors=[error])
+                else:
+                    ctx.extras["raw_data"] = text
+                    ctx.extras["plan"] = Plan(sql=sql, params=params)
+                    ec.result = GraphQLExecutionResult(data={}, errors=None)
         yield

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import strawberry
 
 from imm_graph import models as m
+from imm_graph.ids import decode_pk
 from imm_graph.schema import relations as r
 from imm_graph.schema.enums import (
     AgeBand,
@@ -21,7 +22,7 @@ from imm_graph.schema.enums import (
     ProgrammeArm,
     Timepoint,
 )
-from imm_graph.schema.ids import decode_pk
+from imm_graph.schema.metadata import reads
 from imm_graph.schema.pagination import Order
 
 
@@ -52,10 +53,12 @@ def _in_cohort(link: sa.Table, own: str, table: sa.Table, code: str) -> sa.Colum
 
 @strawberry.input(description="Narrow the list of organisations; all given conditions apply.")
 class OrganisationFilter:
-    kinds: list[OrganisationKind] | None = None
+    kinds: list[OrganisationKind] | None = strawberry.field(default=None, metadata=reads("kind"))
     ods_code: str | None = None
     local_authority: str | None = None
-    search: str | None = strawberry.field(default=None, description="Text in the name.")
+    search: str | None = strawberry.field(
+        default=None, metadata=reads("name"), description="Text in the name."
+    )
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.organisations
@@ -77,11 +80,13 @@ class HubFilter:
         default=None, description='Text in the area, any case: "Hounslow" matches "Hounslow (TW4)".'
     )
     local_authority: str | None = None
-    statuses: list[HubStatus] | None = None
-    cohort: str | None = strawberry.field(default=None, description="A clinical cohort code.")
+    statuses: list[HubStatus] | None = strawberry.field(default=None, metadata=reads("status"))
+    cohort: str | None = strawberry.field(
+        default=None, metadata=reads("cohorts"), description="A clinical cohort code."
+    )
     host_organisation: strawberry.ID | None = None
     programme: strawberry.ID | None = None
-    search: str | None = None
+    search: str | None = strawberry.field(default=None, metadata=reads("name", "venue"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.hubs
@@ -105,8 +110,8 @@ class HubFilter:
 
 @strawberry.input
 class ProgrammeFilter:
-    arms: list[ProgrammeArm] | None = None
-    search: str | None = None
+    arms: list[ProgrammeArm] | None = strawberry.field(default=None, metadata=reads("arm"))
+    search: str | None = strawberry.field(default=None, metadata=reads("name"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.programmes
@@ -122,11 +127,11 @@ class ProgrammeFilter:
 class ProjectFilter:
     programme: strawberry.ID | None = None
     area: str | None = strawberry.field(default=None, description="Text in the area, any case.")
-    cohort: str | None = None
+    cohort: str | None = strawberry.field(default=None, metadata=reads("cohorts"))
     lead_organisation: strawberry.ID | None = None
-    starting_from: dt.date | None = None
-    starting_to: dt.date | None = None
-    search: str | None = None
+    starting_from: dt.date | None = strawberry.field(default=None, metadata=reads("startDate"))
+    starting_to: dt.date | None = strawberry.field(default=None, metadata=reads("startDate"))
+    search: str | None = strawberry.field(default=None, metadata=reads("name"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.projects
@@ -152,9 +157,11 @@ class ProjectFilter:
 class SessionFilter:
     hub: strawberry.ID | None = None
     project: strawberry.ID | None = None
-    programme: strawberry.ID | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    programme: strawberry.ID | None = strawberry.field(
+        default=None, metadata=reads("hub", "project")
+    )
+    date_from: dt.date | None = strawberry.field(default=None, metadata=reads("date"))
+    date_to: dt.date | None = strawberry.field(default=None, metadata=reads("date"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.sessions
@@ -185,7 +192,7 @@ class SessionFilter:
 class StakeholderFilter:
     kind: str | None = strawberry.field(default=None, description="A stakeholder kind code.")
     organisation: strawberry.ID | None = None
-    search: str | None = None
+    search: str | None = strawberry.field(default=None, metadata=reads("name"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.stakeholders
@@ -201,11 +208,13 @@ class StakeholderFilter:
 
 @strawberry.input
 class ParticipantFilter:
-    generations: list[Generation] | None = None
-    age_bands: list[AgeBand] | None = None
-    cohort: str | None = None
-    hub: strawberry.ID | None = None
-    project: strawberry.ID | None = None
+    generations: list[Generation] | None = strawberry.field(
+        default=None, metadata=reads("generation")
+    )
+    age_bands: list[AgeBand] | None = strawberry.field(default=None, metadata=reads("ageBand"))
+    cohort: str | None = strawberry.field(default=None, metadata=reads("cohorts"))
+    hub: strawberry.ID | None = strawberry.field(default=None, metadata=reads("enrolments"))
+    project: strawberry.ID | None = strawberry.field(default=None, metadata=reads("enrolments"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.participants
@@ -226,13 +235,13 @@ class ParticipantFilter:
 
 @strawberry.input
 class AssessmentFilter:
-    measures: list[Measure] | None = None
-    timepoints: list[Timepoint] | None = None
+    measures: list[Measure] | None = strawberry.field(default=None, metadata=reads("measure"))
+    timepoints: list[Timepoint] | None = strawberry.field(default=None, metadata=reads("timepoint"))
     participant: strawberry.ID | None = None
     hub: strawberry.ID | None = None
     project: strawberry.ID | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: dt.date | None = strawberry.field(default=None, metadata=reads("assessedOn"))
+    date_to: dt.date | None = strawberry.field(default=None, metadata=reads("assessedOn"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.assessments
@@ -257,8 +266,8 @@ class AssessmentFilter:
 @strawberry.input
 class TrainingFilter:
     programme: strawberry.ID | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: dt.date | None = strawberry.field(default=None, metadata=reads("deliveredOn"))
+    date_to: dt.date | None = strawberry.field(default=None, metadata=reads("deliveredOn"))
 
     def clauses(self) -> list[sa.ColumnElement[bool]]:
         t = r.trainings

@@ -14,22 +14,24 @@ import sqlalchemy as sa
 import strawberry
 from strawberry import UNSET, Info
 
-from imm_graph import audit, services
-from imm_graph.auth import WRITE_CORE
+from imm_graph import services
 from imm_graph.errors import FieldError, ValidationError
+from imm_graph.ids import decode_pk
 from imm_graph.schema import types as t
 from imm_graph.schema.context import Context
 from imm_graph.schema.enums import (
     AgeBand,
+    Ethnicity,
     Generation,
     HubStatus,
     Measure,
     OrganisationKind,
     ProgrammeArm,
+    Sex,
     Timepoint,
 )
-from imm_graph.schema.ids import decode_pk
 from imm_graph.schema.permissions import requires
+from imm_graph.security.scopes import WRITE_CORE
 from imm_graph.services.errors import camel
 
 N = TypeVar("N")
@@ -43,6 +45,7 @@ _REFERENCES: dict[str, tuple[str, str]] = {
     "hub": ("Hub", "hub_id"),
     "project": ("Project", "project_id"),
     "participant": ("Participant", "participant_id"),
+    "stakeholder": ("Stakeholder", "stakeholder_id"),
     "partners": ("Organisation", "partner_ids"),
 }
 _RENAMED = {"cohorts": "cohort_codes", "date": "session_date"}
@@ -51,6 +54,7 @@ _CLIENT_FIELD = {
     **{camel(service_field): camel(name) for name, (_, service_field) in _REFERENCES.items()},
     "cohortCodes": "cohorts",
     "sessionDate": "date",
+    "kindCode": "kind",
     **{
         name: f"attendance.{name}"
         for name in ("childrenYoungPeople", "olderPeople", "staff", "volunteers", "families")
@@ -71,7 +75,7 @@ def _client_field(field: str) -> str:
     return mapped + ("[" + rest if rest else "")
 
 
-def _user_errors(errors: list[FieldError]) -> list[UserError]:
+def user_errors(errors: list[FieldError]) -> list[UserError]:
     return [UserError(code=e.code, field=_client_field(e.field), message=e.message) for e in errors]
 
 
@@ -112,16 +116,15 @@ async def write(
     ctx = info.context
     try:
         data = to_service(input)
-        async with ctx.db.transaction() as session:
+        # The services audit the change, in this transaction, as this request's actor.
+        async with ctx.db.transaction(actor=ctx.actor) as session:
             if id is None:
                 row = await services.create(session, kind, data)
             else:
                 pk = decode_pk(id, cls.__name__, "id")
                 row = await services.update(session, kind, pk, data)
-            # In the same transaction: no change lands without its audit row.
-            await audit.record_mutation(session, ctx, info.field_name, cls.__name__, [row.id])
     except ValidationError as exc:
-        return None, _user_errors(exc.errors)
+        return None, user_errors(exc.errors)
     await ctx.after_write()
     table = t.NODE_TYPES[cls.__name__][0]
     [fresh] = await ctx.fetch(sa.select(table).where(table.c.id == row.id))
@@ -187,6 +190,9 @@ class CreateHubInput:
     cohorts: list[str] = strawberry.field(
         default_factory=list, description="Clinical cohort codes."
     )
+    catchment: list[str] = strawberry.field(
+        default_factory=list, description='Postcode districts the hub serves ("TW3").'
+    )
 
 
 @strawberry.input
@@ -204,6 +210,7 @@ class UpdateHubInput:
     started_on: dt.date | None = UNSET
     partners: list[strawberry.ID] | None = UNSET
     cohorts: list[str] | None = UNSET
+    catchment: list[str] | None = UNSET
 
 
 @strawberry.input
@@ -267,12 +274,67 @@ class UpdateSessionInput:
     notes: str | None = UNSET
 
 
-@strawberry.input(description="A pseudonymous participant: no names or contact details here.")
+@strawberry.input(
+    description="A pseudonymous participant: no names or contact details here (those come "
+    "with a referral). Sex and ethnicity are optional, coded, and readable only with "
+    "read:personal."
+)
 class CreateParticipantInput:
     ref: str
     generation: Generation
     age_band: AgeBand | None = None
     cohorts: list[str] = strawberry.field(default_factory=list)
+    postcode_district: str | None = None
+    sex: Sex | None = None
+    ethnicity: Ethnicity | None = None
+
+
+@strawberry.input(description="Only the fields given change; the result is validated whole.")
+class UpdateParticipantInput:
+    id: strawberry.ID
+    ref: str | None = UNSET
+    generation: Generation | None = UNSET
+    age_band: AgeBand | None = UNSET
+    cohorts: list[str] | None = UNSET
+    postcode_district: str | None = UNSET
+    sex: Sex | None = UNSET
+    ethnicity: Ethnicity | None = UNSET
+
+
+@strawberry.input(description="A person or body with a role toward IMM.")
+class CreateStakeholderInput:
+    name: str
+    kind_code: str = strawberry.field(name="kind", description="A stakeholder kind code.")
+    organisation: strawberry.ID | None = None
+    role: str | None = None
+
+
+@strawberry.input(description="Only the fields given change; the result is validated whole.")
+class UpdateStakeholderInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    kind_code: str | None = strawberry.field(name="kind", default=UNSET)
+    organisation: strawberry.ID | None = UNSET
+    role: str | None = UNSET
+
+
+@strawberry.input(description="How many staff, students or volunteers IMM trained, and when.")
+class RecordTrainingInput:
+    title: str
+    delivered_on: dt.date
+    trainees: int
+    programme: strawberry.ID | None = None
+    organisation: strawberry.ID | None = None
+
+
+@strawberry.input(description="Only the fields given change; the result is validated whole.")
+class UpdateTrainingInput:
+    id: strawberry.ID
+    title: str | None = UNSET
+    delivered_on: dt.date | None = UNSET
+    trainees: int | None = UNSET
+    programme: strawberry.ID | None = UNSET
+    organisation: strawberry.ID | None = UNSET
 
 
 @strawberry.input(description="One questionnaire; the server computes the scores from the items.")
@@ -338,6 +400,18 @@ class ParticipantPayload:
 @strawberry.type
 class AssessmentPayload:
     assessment: t.OutcomeAssessment | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class StakeholderPayload:
+    stakeholder: t.Stakeholder | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class TrainingPayload:
+    training: t.TrainingDelivery | None
     errors: list[UserError]
 
 
@@ -435,3 +509,40 @@ class Mutation:
     ) -> AssessmentPayload:
         obj, errors = await write(info, "assessment", t.OutcomeAssessment, input, input.id)
         return AssessmentPayload(assessment=obj, errors=errors)
+
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
+    async def update_participant(
+        self, info: Info[Context, None], input: UpdateParticipantInput
+    ) -> ParticipantPayload:
+        obj, errors = await write(info, "participant", t.Participant, input, input.id)
+        return ParticipantPayload(participant=obj, errors=errors)
+
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
+    async def create_stakeholder(
+        self, info: Info[Context, None], input: CreateStakeholderInput
+    ) -> StakeholderPayload:
+        obj, errors = await write(info, "stakeholder", t.Stakeholder, input)
+        return StakeholderPayload(stakeholder=obj, errors=errors)
+
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
+    async def update_stakeholder(
+        self, info: Info[Context, None], input: UpdateStakeholderInput
+    ) -> StakeholderPayload:
+        obj, errors = await write(info, "stakeholder", t.Stakeholder, input, input.id)
+        return StakeholderPayload(stakeholder=obj, errors=errors)
+
+    @strawberry.mutation(
+        description="Record a training delivery.", extensions=requires(WRITE_CORE)
+    )
+    async def record_training(
+        self, info: Info[Context, None], input: RecordTrainingInput
+    ) -> TrainingPayload:
+        obj, errors = await write(info, "training", t.TrainingDelivery, input)
+        return TrainingPayload(training=obj, errors=errors)
+
+    @strawberry.mutation(extensions=requires(WRITE_CORE))
+    async def update_training(
+        self, info: Info[Context, None], input: UpdateTrainingInput
+    ) -> TrainingPayload:
+        obj, errors = await write(info, "training", t.TrainingDelivery, input, input.id)
+        return TrainingPayload(training=obj, errors=errors)

@@ -8,7 +8,6 @@ a list below the root costs one query per level, not one per parent.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -84,9 +83,18 @@ class PageArgs:
 
 @dataclass(frozen=True)
 class Order:
-    """An ordering: columns with directions; the last column must be unique (the id)."""
+    """An ordering: columns with directions; the last column must be unique (the row's key).
+
+    Cursors are opaque and carry only that key, never the values sorted by: a hub's cursor in
+    a list ordered by code must not tell an anonymous caller the hub's code. Paging after a
+    cursor looks the row's sort values up by its key, inside the same statement.
+    """
 
     columns: tuple[tuple[sa.ColumnElement[Any], bool], ...]  # (column, descending)
+
+    @property
+    def key(self) -> sa.ColumnElement[Any]:
+        return self.columns[-1][0]
 
     def clauses(self, reverse: bool = False) -> list[sa.ColumnElement[Any]]:
         return [
@@ -94,23 +102,24 @@ class Order:
         ]
 
     def cursor(self, row: Any) -> str:
-        values = [_jsonable(row._mapping[col.key]) for col, _ in self.columns]
-        return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+        return encode_cursor(row._mapping[self.key.key])
 
-    def decode(self, cursor: str, field: str) -> list[Any]:
+    def decode(self, cursor: str, field: str) -> Any:
+        """The key a cursor holds, checked against the key column's type."""
         try:
-            raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+            raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
             values = json.loads(raw)
-            if not isinstance(values, list) or len(values) != len(self.columns):
+            if not isinstance(values, list) or len(values) != 1:
                 raise ValueError
-            return [_from_json(v, col) for v, (col, _) in zip(values, self.columns, strict=True)]
-        except ValueError:
+            return _key_value(values[0], self.key)
+        except (ValueError, UnicodeError, RecursionError):
             raise ValidationError.single(
                 field, "invalid_cursor", f"{field} is not a cursor of this list"
             ) from None
 
-    def beyond(self, values: Sequence[Any], *, after: bool) -> sa.ColumnElement[bool]:
-        """Rows strictly after (or before) the row these values came from."""
+    def beyond(self, key: Any, *, after: bool) -> sa.ColumnElement[bool]:
+        """Rows strictly after (or before) the row whose key is ``key``."""
+        values = [self._value_of(col, key) for col, _ in self.columns[:-1]] + [key]
         alternatives = []
         for i, (col, desc) in enumerate(self.columns):
             forward = after != desc
@@ -119,25 +128,39 @@ class Order:
             alternatives.append(sa.and_(*equal, step))
         return sa.or_(*alternatives)
 
+    def _value_of(self, column: Any, key: Any) -> Any:
+        """The cursor row's value of ``column``: a scalar subquery on a fresh alias."""
+        table = column.table
+        source = table.element.alias() if hasattr(table, "element") else table.alias()
+        return (
+            sa.select(source.c[column.key])
+            .where(source.c[self.key.key] == key)
+            .scalar_subquery()
+        )
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return value
+
+INT32_MAX = 2**31 - 1
 
 
-def _from_json(value: Any, column: sa.ColumnElement[Any]) -> Any:
-    python_type = getattr(column.type, "python_type", None)
-    if python_type is dt.date and isinstance(value, str):
-        return dt.date.fromisoformat(value)
-    if python_type is dt.datetime and isinstance(value, str):
-        return dt.datetime.fromisoformat(value)
-    if python_type is int and not isinstance(value, int):
+def encode_cursor(key: Any) -> str:
+    text = json.dumps([key], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _key_value(value: Any, column: sa.ColumnElement[Any]) -> Any:
+    """A key from a cursor, refused unless it is exactly what the key column holds."""
+    python_type = getattr(column.type, "python_type", str)
+    if python_type is int:
+        if type(value) is not int or not 0 < value <= INT32_MAX:
+            raise ValueError
+        return value
+    if not isinstance(value, str) or not 0 < len(value) <= 200 or "\x00" in value:
         raise ValueError
     return value
 
 
 def keyset_filter(query: sa.Select[Any], order: Order, args: PageArgs) -> sa.Select[Any]:
+    """Only the rows after ``args.after`` and before ``args.before``."""
     if args.after:
         query = query.where(order.beyond(order.decode(args.after, "after"), after=True))
     if args.before:

@@ -10,19 +10,21 @@ import sqlalchemy as sa
 import strawberry
 from strawberry import Info
 
-from imm_graph.auth import ADMIN, READ_CORE, READ_IMPACT
 from imm_graph.errors import ValidationError
+from imm_graph.ids import decode_typed, parse_key
 from imm_graph.schema import audit as a
 from imm_graph.schema import filters as f
 from imm_graph.schema import relations as r
 from imm_graph.schema import types as t
 from imm_graph.schema.context import Context
-from imm_graph.schema.ids import decode_id
 from imm_graph.schema.impact import Impact, ImpactFilter, compute_impact
-from imm_graph.schema.loaders import by_key, root_page
+from imm_graph.schema.loaders import root_page
+from imm_graph.schema.nodes import POLICY, NodeEntry, registry_of
 from imm_graph.schema.pagination import Connection, Order
-from imm_graph.schema.permissions import check_node_type, requires
+from imm_graph.schema.permissions import check_node_type, forbidden, requires
 from imm_graph.schema.types import After, Before, First, Last
+from imm_graph.security.principal import principal_of
+from imm_graph.security.scopes import ADMIN, READ_CORE, READ_IMPACT
 
 
 @dataclass(frozen=True)
@@ -80,41 +82,36 @@ async def root_connection(
     )
 
 
-def _check_type(info: Info[Context, None], id: str) -> None:
-    """The id names the type: its scope applies, before anything is loaded."""
-    try:
-        type_name, _ = decode_id(id)
-    except ValueError:
-        return
-    if type_name in t.NODE_TYPES:
+def _lookup(info: Info[Context, None], id: str, field: str) -> tuple[NodeEntry, Any]:
+    """The node type and key of a global ID; its type's scope is checked first, so a refused
+    lookup loads nothing. A malformed ID is an input error naming the field."""
+    type_name, key = decode_typed(id, field)
+    entry = registry_of(info.schema).get(type_name)
+    if entry is None:
+        raise ValidationError.single(
+            field, "invalid_id", f"{field} is not the ID of an object of this API"
+        )
+    if entry.scope == POLICY:
         check_node_type(info, type_name)
-
-
-async def _node(info: Info[Context, None], id: str) -> t.Node | None:
+    elif entry.scope is not None and not principal_of(info.context).has(entry.scope):
+        raise forbidden(entry.scope, [type_name], principal_of(info.context))
     try:
-        type_name, key = decode_id(id)
+        pk = parse_key(key, entry.key_kind)
     except ValueError:
-        return None
-    found = t.NODE_TYPES.get(type_name)
-    if found is None:
-        return None
-    check_node_type(info, type_name)
-    table, cls = found
-    column = t._PK.get(cls, "id")
-    pk: Any = key
-    if column == "id":
-        if not key.isdigit():
-            return None
-        pk = int(key)
-    row = await by_key(info.context, table, column).load(pk)
-    return None if row is None else t.build(cls, row)
+        raise ValidationError.single(field, "invalid_id", f"{field} is not a valid ID") from None
+    return entry, pk
+
+
+async def _load(info: Info[Context, None], found: tuple[NodeEntry, Any]) -> t.Node | None:
+    entry, pk = found
+    return await entry.load(info.context, pk)
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Fetch any object by its global ID.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> t.Node | None:
-        return await _node(info, id)
+        return await _load(info, _lookup(info, id, "id"))
 
     @strawberry.field(description="Fetch several objects by global ID, in the order asked.")
     async def nodes(
@@ -123,9 +120,9 @@ class Query:
         limit = info.context.settings.max_page_size
         if len(ids) > limit:
             raise ValidationError.single("ids", "too_many", f"at most {limit} ids at once")
-        for i in ids:  # all checked first: a refusal must not leave other loads running
-            _check_type(info, i)
-        return list(await asyncio.gather(*(_node(info, i) for i in ids)))
+        # All checked first: a refusal must not leave other loads running.
+        found = [_lookup(info, value, f"ids[{i}]") for i, value in enumerate(ids)]
+        return list(await asyncio.gather(*(_load(info, f) for f in found)))
 
     @strawberry.field(description="Partner organisations.")
     async def organisations(
@@ -296,7 +293,7 @@ class Query:
         info: Info[Context, None],
         filter: Annotated[ImpactFilter | None, strawberry.argument()] = None,
     ) -> Impact:
-        return await compute_impact(info.context, filter or ImpactFilter())
+        return await compute_impact(info, filter or ImpactFilter())
 
     @strawberry.field(
         description="The audit log, latest first: changes and reads of personal data.",

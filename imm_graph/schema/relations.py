@@ -20,7 +20,7 @@ programmes = m.Programme.__table__
 projects = m.Project.__table__
 sessions = m.Session.__table__
 stakeholders = m.Stakeholder.__table__
-# Pseudonymous columns only: identifiable ones are read (and decrypted) by schema.personal alone.
+# Pseudonymous columns only: personal ones are read (and decrypted) by schema.personal alone.
 # A read-only view of the same table, on metadata of its own (Alembic never sees it).
 participants = sa.Table(
     "participants",
@@ -28,7 +28,7 @@ participants = sa.Table(
     *(
         sa.Column(c.key, c.type, primary_key=c.primary_key)
         for c in m.Participant.__table__.c
-        if c.key not in m.PERSONAL_FIELDS and c.key != "nhs_number_index"
+        if c.key not in (*m.PERSONAL_FIELDS, *m.DEMOGRAPHIC_FIELDS, "nhs_number_index")
     ),
 )
 enrolments = m.Enrolment.__table__
@@ -36,6 +36,9 @@ assessments = m.OutcomeAssessment.__table__
 trainings = m.TrainingDelivery.__table__
 cohorts = m.ClinicalCohort.__table__
 stakeholder_kinds = m.StakeholderKind.__table__
+attendees = m.SessionAttendee.__table__
+consents = m.Consent.__table__
+catchments = m.hub_catchments
 
 
 @dataclass(frozen=True)
@@ -132,4 +135,20 @@ PARTICIPANT_COHORTS = Relation(
     (("name", False),),
     m.participant_cohorts,
     "cohort_code",
+)
+
+SESSION_REGISTER = Relation(
+    "session.register", attendees, "session_id", (("participant_id", False), ("id", False))
+)
+PARTICIPANT_ATTENDANCE = Relation(
+    "participant.attendance", attendees, "participant_id", (("session_id", True), ("id", True))
+)
+PARTICIPANT_CONSENTS = Relation(
+    "participant.consents", consents, "participant_id", (("given_at", True), ("id", True))
+)
+STAKEHOLDER_CONSENTS = Relation(
+    "stakeholder.consents", consents, "stakeholder_id", (("given_at", True), ("id", True))
+)
+HUB_CATCHMENT = Relation(
+    "hub.catchment", catchments, "hub_id", (("postcode_district", False),)
 )

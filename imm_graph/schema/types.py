@@ -8,30 +8,51 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import Info
 
+from imm_graph.ids import encode_id
+from imm_graph.reference import CLINICAL_COHORTS
 from imm_graph.schema import relations as r
 from imm_graph.schema.context import Context
 from imm_graph.schema.enums import (
     AgeBand,
+    AttendanceStatus,
+    ConsentGivenBy,
+    ConsentPurpose,
+    Ethnicity,
     Generation,
     HubStatus,
     Measure,
     OrganisationKind,
     ProgrammeArm,
+    Sex,
     Timepoint,
 )
-from imm_graph.schema.ids import encode_id
 from imm_graph.schema.loaders import by_key, counts, grouped, pages
+from imm_graph.schema.mapping import (
+    Connects,
+    Embeds,
+    Follows,
+    IsNull,
+    Lists,
+    ListsEither,
+    Values,
+    sql,
+)
+from imm_graph.schema.metadata import bounded, direct
 from imm_graph.schema.pagination import Connection, PageArgs, connection
 from imm_graph.schema.personal import personal_field
 from imm_graph.schema.relations import Relation
 from imm_graph.scoring import score as score_items
+from imm_graph.services.errors import camel
 
 N = TypeVar("N")
+# A cohort list holds at most every cohort there is: what the cost limit counts it as.
+COHORT_LIST = bounded(len(CLINICAL_COHORTS))
 _FIELDS: dict[type, tuple[tuple[str, ...], bool]] = {}
 
 
@@ -66,14 +87,22 @@ def page_args(
 
 
 async def nested(
-    info: Info[Context, None], relation: Relation, parent: Any, cls: type[N],
-    first: int | None, after: str | None, last: int | None, before: str | None,
+    info: Info[Context, None],
+    relation: Relation,
+    parent: Any,
+    cls: type[N],
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> Connection[N]:
     ctx = info.context
     args = page_args(info, first, after, last, before)
     page = await pages(ctx, relation, args).load(parent)
     return connection(
-        page, relation.ordering, lambda row: build(cls, row),
+        page,
+        relation.ordering,
+        lambda row: build(cls, row),
         lambda: counts(ctx, relation).load(parent),
     )
 
@@ -96,13 +125,143 @@ Last = Annotated[int | None, strawberry.argument(description="Return the last n 
 Before = Annotated[str | None, strawberry.argument(description="End before this cursor.")]
 
 
+# --- relation fields, declared once ----------------------------------------------------------
+# Each helper builds the resolver and records its SQL mapping (`mapping.py`) as field metadata,
+# which is where the SQL compiler reads it: one declaration serves both read paths. The target
+# type is named as a string (it may be defined further down) and looked up in this module.
+
+
+def _class(name: str) -> Any:
+    return globals()[name]
+
+
+def follows(target: str, fk: str, description: str | None = None, *, optional: bool = False) -> Any:
+    """A to-one field: the ``target`` whose key is in this object's ``fk`` column."""
+
+    async def resolve(self: Any, info: Info[Context, None]) -> Any:
+        cls = _class(target)
+        found = await one(info, NODE_TYPES[target][0], cls, getattr(self, fk))
+        if found is None and not optional:
+            raise LookupError(f"{target} {getattr(self, fk)!r} is missing")  # a foreign key holds
+        return found
+
+    resolve.__annotations__["return"] = f"{target} | None" if optional else target
+    return strawberry.field(
+        resolver=resolve, description=description,
+        metadata=sql(Follows(target, fk), **direct(resolve)),
+    )
+
+
+def connects(relation: Relation, target: str, description: str | None = None) -> Any:
+    """A paginated connection of ``target`` objects along ``relation``."""
+
+    async def resolve(
+        self: Any,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Any:
+        return await nested(info, relation, self.pk, _class(target), first, after, last, before)
+
+    resolve.__annotations__["return"] = f"Connection[{target}]"
+    return strawberry.field(
+        resolver=resolve, description=description,
+        metadata=sql(Connects(relation, target), **direct(resolve)),
+    )
+
+
+def lists(relation: Relation, target: str, description: str | None = None) -> Any:
+    """A bounded list of reference objects (cohorts) along ``relation``."""
+
+    async def resolve(self: Any, info: Info[Context, None]) -> Any:
+        rows = await grouped(info.context, relation).load(self.pk)
+        return [build(_class(target), row) for row in rows]
+
+    resolve.__annotations__["return"] = f"list[{target}]"
+    return strawberry.field(
+        resolver=resolve,
+        description=description,
+        metadata=sql(Lists(relation, target), **COHORT_LIST, **direct(resolve)),
+    )
+
+
+def lists_either(
+    choices: tuple[tuple[str, Relation], ...], target: str, description: str | None = None
+) -> Any:
+    """A bounded list along the first relation whose parent column is set on this object."""
+
+    async def resolve(self: Any, info: Info[Context, None]) -> Any:
+        for column, relation in choices:
+            key = getattr(self, column)
+            if key is not None:
+                rows = await grouped(info.context, relation).load(key)
+                return [build(_class(target), row) for row in rows]
+        return []
+
+    resolve.__annotations__["return"] = f"list[{target}]"
+    return strawberry.field(
+        resolver=resolve,
+        description=description,
+        metadata=sql(ListsEither(choices, target), **COHORT_LIST, **direct(resolve)),
+    )
+
+
+def values(relation: Relation, column: str, description: str | None = None) -> Any:
+    """The values of one column along ``relation``, as a list of strings."""
+
+    async def resolve(self: Any, info: Info[Context, None]) -> list[str]:
+        rows = await grouped(info.context, relation).load(self.pk)
+        return [row._mapping[column] for row in rows]
+
+    return strawberry.field(
+        resolver=resolve, description=description,
+        metadata=sql(Values(relation, column), **direct(resolve)),
+    )
+
+
+def embeds(mapping: Embeds, description: str | None = None) -> Any:
+    """An object built from this object's own columns (no query at all)."""
+
+    def resolve(self: Any) -> Any:
+        return _class(mapping.type_name)(**{c: getattr(self, c) for c in mapping.columns.values()})
+
+    resolve.__annotations__["return"] = mapping.type_name
+    return strawberry.field(
+        resolver=resolve, description=description,
+        metadata=sql(mapping, **direct(_of_source(resolve))),
+    )
+
+
+def is_null(column: str, description: str | None = None) -> Any:
+    """True when this object's ``column`` is null."""
+
+    def resolve(self: Any) -> bool:
+        return getattr(self, column) is None
+
+    return strawberry.field(
+        resolver=resolve, description=description,
+        metadata=sql(IsNull(column), **direct(_of_source(resolve))),
+    )
+
+
+def _of_source(resolve: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A resolver of the object alone, called as graphql-core calls resolvers."""
+    return lambda source, _info: resolve(source)
+
+
+def _global_id(source: Any, _info: Any = None) -> strawberry.ID:
+    return strawberry.ID(encode_id(type(source).__name__, source.pk))
+
+
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
 class Node:
     pk: strawberry.Private[Any]
 
-    @strawberry.field(description="A global, opaque ID.")
+    @strawberry.field(description="A global, opaque ID.", metadata=direct(_global_id))
     def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_id(type(self).__name__, self.pk))
+        return _global_id(self)
 
 
 @strawberry.type(description="A clinical cohort IMM works with (annual report appendix).")
@@ -111,19 +270,9 @@ class ClinicalCohort(Node):
     name: str
     description: str
 
-    @strawberry.field(description="Hubs that serve this cohort.")
-    async def hubs(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Hub]:
-        return await nested(info, r.COHORT_HUBS, self.pk, Hub, first, after, last, before)
+    hubs = connects(r.COHORT_HUBS, "Hub", "Hubs that serve this cohort.")
 
-    @strawberry.field(description="Projects delivered for this cohort.")
-    async def projects(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Project]:
-        return await nested(info, r.COHORT_PROJECTS, self.pk, Project, first, after, last, before)
+    projects = connects(r.COHORT_PROJECTS, "Project", "Projects delivered for this cohort.")
 
 
 @strawberry.type(description="One of the 18 kinds of stakeholder in the annual report appendix.")
@@ -135,10 +284,6 @@ class StakeholderKind(Node):
 
 _PK[ClinicalCohort] = "code"
 _PK[StakeholderKind] = "code"
-
-
-async def _cohorts(info: Info[Context, None], relation: Relation, key: Any) -> list[ClinicalCohort]:
-    return [build(ClinicalCohort, row) for row in await grouped(info.context, relation).load(key)]
 
 
 @strawberry.type(description="A partner body: care home, school, NHS body, council, funder …")
@@ -155,39 +300,17 @@ class Organisation(Node):
     created_at: dt.datetime
     updated_at: dt.datetime
 
-    @strawberry.field(description="Hubs this organisation hosts.")
-    async def hubs(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Hub]:
-        return await nested(info, r.ORGANISATION_HUBS, self.pk, Hub, first, after, last, before)
+    hubs = connects(r.ORGANISATION_HUBS, "Hub", "Hubs this organisation hosts.")
 
-    @strawberry.field(description="Hubs this organisation partners in (not as host).")
-    async def partner_hubs(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Hub]:
-        return await nested(
-            info, r.ORGANISATION_PARTNER_HUBS, self.pk, Hub, first, after, last, before
-        )
+    partner_hubs = connects(
+        r.ORGANISATION_PARTNER_HUBS, "Hub", "Hubs this organisation partners in (not as host)."
+    )
 
-    @strawberry.field(description="Projects this organisation leads.")
-    async def projects(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Project]:
-        return await nested(
-            info, r.ORGANISATION_PROJECTS, self.pk, Project, first, after, last, before
-        )
+    projects = connects(r.ORGANISATION_PROJECTS, "Project", "Projects this organisation leads.")
 
-    @strawberry.field(description="People and bodies linked to this organisation.")
-    async def stakeholders(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Stakeholder]:
-        return await nested(
-            info, r.ORGANISATION_STAKEHOLDERS, self.pk, Stakeholder, first, after, last, before
-        )
+    stakeholders = connects(
+        r.ORGANISATION_STAKEHOLDERS, "Stakeholder", "People and bodies linked to this organisation."
+    )
 
 
 @strawberry.type(description="An IMM programme, e.g. Together with Music or Harmony Generations.")
@@ -197,21 +320,11 @@ class Programme(Node):
     arm: ProgrammeArm
     description: str | None
 
-    @strawberry.field(description="Projects delivering this programme, latest first.")
-    async def projects(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Project]:
-        return await nested(
-            info, r.PROGRAMME_PROJECTS, self.pk, Project, first, after, last, before
-        )
+    projects = connects(
+        r.PROGRAMME_PROJECTS, "Project", "Projects delivering this programme, latest first."
+    )
 
-    @strawberry.field(description="Hubs run under this programme.")
-    async def hubs(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Hub]:
-        return await nested(info, r.PROGRAMME_HUBS, self.pk, Hub, first, after, last, before)
+    hubs = connects(r.PROGRAMME_HUBS, "Hub", "Hubs run under this programme.")
 
 
 @strawberry.type(description="A recurring intergenerational community hub.")
@@ -227,33 +340,23 @@ class Hub(Node):
     host_organisation_id: strawberry.Private[int]
     programme_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="The organisation that hosts the hub.")
-    async def host_organisation(self, info: Info[Context, None]) -> Organisation:
-        found = await one(info, r.organisations, Organisation, self.host_organisation_id)
-        assert found is not None  # a foreign key guarantees it
-        return found
+    host_organisation = follows(
+        "Organisation", "host_organisation_id", "The organisation that hosts the hub."
+    )
 
-    @strawberry.field
-    async def programme(self, info: Info[Context, None]) -> Programme | None:
-        return await one(info, r.programmes, Programme, self.programme_id)
+    programme = follows("Programme", "programme_id", optional=True)
 
-    @strawberry.field(description="Cohorts the hub serves.")
-    async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
-        return await _cohorts(info, r.HUB_COHORTS, self.pk)
+    cohorts = lists(r.HUB_COHORTS, "ClinicalCohort", "Cohorts the hub serves.")
 
-    @strawberry.field(description="Partner organisations (besides the host).")
-    async def partners(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Organisation]:
-        return await nested(info, r.HUB_PARTNERS, self.pk, Organisation, first, after, last, before)
+    catchment = values(
+        r.HUB_CATCHMENT,
+        "postcode_district",
+        'The postcode districts the hub serves ("TW3"): referrals are matched by them.',
+    )
 
-    @strawberry.field(description="Delivered sessions, latest first.")
-    async def sessions(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Session]:
-        return await nested(info, r.HUB_SESSIONS, self.pk, Session, first, after, last, before)
+    partners = connects(r.HUB_PARTNERS, "Organisation", "Partner organisations (besides the host).")
+
+    sessions = connects(r.HUB_SESSIONS, "Session", "Delivered sessions, latest first.")
 
 
 @strawberry.type(description="A block of sessions (typically 6–10 weeks) delivered in one place.")
@@ -268,35 +371,19 @@ class Project(Node):
     programme_id: strawberry.Private[int]
     lead_organisation_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    async def programme(self, info: Info[Context, None]) -> Programme:
-        found = await one(info, r.programmes, Programme, self.programme_id)
-        assert found is not None
-        return found
+    programme = follows("Programme", "programme_id")
 
-    @strawberry.field
-    async def lead_organisation(self, info: Info[Context, None]) -> Organisation | None:
-        return await one(info, r.organisations, Organisation, self.lead_organisation_id)
+    lead_organisation = follows("Organisation", "lead_organisation_id", optional=True)
 
-    @strawberry.field(description="Cohorts the project is for.")
-    async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
-        return await _cohorts(info, r.PROJECT_COHORTS, self.pk)
+    cohorts = lists(r.PROJECT_COHORTS, "ClinicalCohort", "Cohorts the project is for.")
 
-    @strawberry.field
-    async def partners(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Organisation]:
-        return await nested(
-            info, r.PROJECT_PARTNERS, self.pk, Organisation, first, after, last, before
-        )
+    partners = connects(r.PROJECT_PARTNERS, "Organisation")
 
-    @strawberry.field(description="Delivered sessions, latest first.")
-    async def sessions(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Session]:
-        return await nested(info, r.PROJECT_SESSIONS, self.pk, Session, first, after, last, before)
+    sessions = connects(r.PROJECT_SESSIONS, "Session", "Delivered sessions, latest first.")
+
+
+def _total(attendance: Any) -> int:
+    return sum(getattr(attendance, column) for column in ATTENDANCE.sums["total"])
 
 
 @strawberry.type(description="Who came to a session, counted by generation.")
@@ -307,12 +394,19 @@ class Attendance:
     volunteers: int
     families: int
 
-    @strawberry.field(description="Everyone counted at the session.")
+    @strawberry.field(
+        description="Everyone counted at the session.", metadata=direct(_of_source(_total))
+    )
     def total(self) -> int:
-        return (
-            self.children_young_people + self.older_people + self.staff + self.volunteers
-            + self.families
-        )
+        return _total(self)
+
+
+ATTENDANCE_COLUMNS = ("children_young_people", "older_people", "staff", "volunteers", "families")
+ATTENDANCE = Embeds(
+    "Attendance",
+    columns={camel(c): c for c in ATTENDANCE_COLUMNS},
+    sums={"total": ATTENDANCE_COLUMNS},
+)
 
 
 @strawberry.type(description="One delivered session of a hub or a project.")
@@ -329,26 +423,21 @@ class Session(Node):
     hub_id: strawberry.Private[int | None]
     project_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    def attendance(self) -> Attendance:
-        return Attendance(
-            children_young_people=self.children_young_people, older_people=self.older_people,
-            staff=self.staff, volunteers=self.volunteers, families=self.families,
-        )
+    attendance = embeds(ATTENDANCE)
 
-    @strawberry.field
-    async def hub(self, info: Info[Context, None]) -> Hub | None:
-        return await one(info, r.hubs, Hub, self.hub_id)
+    hub = follows("Hub", "hub_id", optional=True)
 
-    @strawberry.field
-    async def project(self, info: Info[Context, None]) -> Project | None:
-        return await one(info, r.projects, Project, self.project_id)
+    project = follows("Project", "project_id", optional=True)
 
-    @strawberry.field(description="Cohorts of the hub or project the session belongs to.")
-    async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
-        if self.hub_id is not None:
-            return await _cohorts(info, r.HUB_COHORTS, self.hub_id)
-        return await _cohorts(info, r.PROJECT_COHORTS, self.project_id)
+    cohorts = lists_either(
+        (("hub_id", r.HUB_COHORTS), ("project_id", r.PROJECT_COHORTS)),
+        "ClinicalCohort",
+        "Cohorts of the hub or project the session belongs to.",
+    )
+
+    register = connects(
+        r.SESSION_REGISTER, "RegisterLine", "Who was on the session's register, by participant."
+    )
 
 
 @strawberry.type(description="A person or body with a role toward IMM.")
@@ -358,15 +447,13 @@ class Stakeholder(Node):
     kind_code: strawberry.Private[str]
     organisation_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    async def kind(self, info: Info[Context, None]) -> StakeholderKind:
-        found = await one(info, r.stakeholder_kinds, StakeholderKind, self.kind_code)
-        assert found is not None
-        return found
+    kind = follows("StakeholderKind", "kind_code")
 
-    @strawberry.field
-    async def organisation(self, info: Info[Context, None]) -> Organisation | None:
-        return await one(info, r.organisations, Organisation, self.organisation_id)
+    organisation = follows("Organisation", "organisation_id", optional=True)
+
+    consents = connects(
+        r.STAKEHOLDER_CONSENTS, "Consent", "What this person consented to, latest first."
+    )
 
 
 @strawberry.type(
@@ -385,28 +472,27 @@ class Participant(Node):
     phone = personal_field("phone", "Telephone number.")
     address = personal_field("address", "Postal address.")
     postcode = personal_field("postcode", "Postcode.")
+    sex = personal_field("sex", "Stated sex (NHS data set code).", Sex)
+    ethnicity = personal_field("ethnicity", "Ethnic category (NHS Data Dictionary).", Ethnicity)
+    postcode_district: str | None = strawberry.field(
+        description='The outward part of the postcode ("TW3"): an area, not an address.'
+    )
 
-    @strawberry.field
-    async def cohorts(self, info: Info[Context, None]) -> list[ClinicalCohort]:
-        return await _cohorts(info, r.PARTICIPANT_COHORTS, self.pk)
+    attendance = connects(
+        r.PARTICIPANT_ATTENDANCE,
+        "RegisterLine",
+        "The sessions this person is on the register of, latest first.",
+    )
 
-    @strawberry.field
-    async def enrolments(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[Enrolment]:
-        return await nested(
-            info, r.PARTICIPANT_ENROLMENTS, self.pk, Enrolment, first, after, last, before
-        )
+    consents = connects(
+        r.PARTICIPANT_CONSENTS, "Consent", "What this person consented to, latest first."
+    )
 
-    @strawberry.field
-    async def assessments(
-        self, info: Info[Context, None], first: First = None, after: After = None,
-        last: Last = None, before: Before = None,
-    ) -> Connection[OutcomeAssessment]:
-        return await nested(
-            info, r.PARTICIPANT_ASSESSMENTS, self.pk, OutcomeAssessment, first, after, last, before
-        )
+    cohorts = lists(r.PARTICIPANT_COHORTS, "ClinicalCohort")
+
+    enrolments = connects(r.PARTICIPANT_ENROLMENTS, "Enrolment")
+
+    assessments = connects(r.PARTICIPANT_ASSESSMENTS, "OutcomeAssessment")
 
 
 @strawberry.type(description="A participant's enrolment in a hub or a project.")
@@ -417,19 +503,11 @@ class Enrolment(Node):
     hub_id: strawberry.Private[int | None]
     project_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    async def participant(self, info: Info[Context, None]) -> Participant:
-        found = await one(info, r.participants, Participant, self.participant_id)
-        assert found is not None
-        return found
+    participant = follows("Participant", "participant_id")
 
-    @strawberry.field
-    async def hub(self, info: Info[Context, None]) -> Hub | None:
-        return await one(info, r.hubs, Hub, self.hub_id)
+    hub = follows("Hub", "hub_id", optional=True)
 
-    @strawberry.field
-    async def project(self, info: Info[Context, None]) -> Project | None:
-        return await one(info, r.projects, Project, self.project_id)
+    project = follows("Project", "project_id", optional=True)
 
 
 @strawberry.type(description="One scored questionnaire (WHO-5, UCLA-3, SWEMWBS …).")
@@ -451,19 +529,11 @@ class OutcomeAssessment(Node):
     def flags(self) -> list[str]:
         return list(score_items(self.measure, self.items).flags)
 
-    @strawberry.field
-    async def participant(self, info: Info[Context, None]) -> Participant:
-        found = await one(info, r.participants, Participant, self.participant_id)
-        assert found is not None
-        return found
+    participant = follows("Participant", "participant_id")
 
-    @strawberry.field
-    async def hub(self, info: Info[Context, None]) -> Hub | None:
-        return await one(info, r.hubs, Hub, self.hub_id)
+    hub = follows("Hub", "hub_id", optional=True)
 
-    @strawberry.field
-    async def project(self, info: Info[Context, None]) -> Project | None:
-        return await one(info, r.projects, Project, self.project_id)
+    project = follows("Project", "project_id", optional=True)
 
 
 @strawberry.type(description="A training delivery: how many people IMM trained, when.")
@@ -474,13 +544,42 @@ class TrainingDelivery(Node):
     programme_id: strawberry.Private[int | None]
     organisation_id: strawberry.Private[int | None]
 
-    @strawberry.field
-    async def programme(self, info: Info[Context, None]) -> Programme | None:
-        return await one(info, r.programmes, Programme, self.programme_id)
+    programme = follows("Programme", "programme_id", optional=True)
 
-    @strawberry.field
-    async def organisation(self, info: Info[Context, None]) -> Organisation | None:
-        return await one(info, r.organisations, Organisation, self.organisation_id)
+    organisation = follows("Organisation", "organisation_id", optional=True)
+
+
+@strawberry.type(description="One line of a session's register.")
+class RegisterLine:
+    status: AttendanceStatus
+    recorded_at: dt.datetime
+    session_id: strawberry.Private[int]
+    participant_id: strawberry.Private[int]
+
+    session = follows("Session", "session_id")
+
+    participant = follows("Participant", "participant_id")
+
+
+@strawberry.type(
+    description="A consent: what was agreed, when, given by whom (a role, never a name), and "
+    "when it was withdrawn."
+)
+class Consent(Node):
+    purpose: ConsentPurpose
+    given_at: dt.datetime
+    given_by: ConsentGivenBy
+    recorded_by: str = strawberry.field(description="Who recorded it: an API key or a command.")
+    withdrawn_at: dt.datetime | None
+    withdrawal_reason: str | None
+    participant_id: strawberry.Private[int | None]
+    stakeholder_id: strawberry.Private[int | None]
+
+    active = is_null("withdrawn_at", "In force: given and not withdrawn.")
+
+    participant = follows("Participant", "participant_id", optional=True)
+
+    stakeholder = follows("Stakeholder", "stakeholder_id", optional=True)
 
 
 # Type name -> (table, GraphQL type): what `node(id:)` can fetch.
@@ -497,6 +596,11 @@ NODE_TYPES: dict[str, tuple[Any, type]] = {
     "Enrolment": (r.enrolments, Enrolment),
     "OutcomeAssessment": (r.assessments, OutcomeAssessment),
     "TrainingDelivery": (r.trainings, TrainingDelivery),
+    "Consent": (r.consents, Consent),
 }
+
+# Every type that is rows of one table: the node types and the register's lines. The SQL
+# compiler reads their fields (columns and `mapping` metadata) from here.
+SQL_TYPES: dict[str, tuple[Any, type]] = {**NODE_TYPES, "RegisterLine": (r.attendees, RegisterLine)}
 
 NODE_CLASSES: tuple[type, ...] = tuple(cls for _, cls in NODE_TYPES.values())

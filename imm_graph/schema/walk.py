@@ -1,15 +1,27 @@
-"""Walking an operation's selections with fragments expanded, for the pre-execution checks.
+"""Walking an operation's selections with fragments expanded: linear in the document's size.
 
-The access check and the cost limit both need every field a query selects, with the type it is
-selected on, however deeply it hides in named or inline fragments (limiters that skip fragments
-are a known source of bypasses). Fields under ``@skip``/``@include`` count as selected: the
-checks must not depend on variable values they cannot see at validation time.
+The access check, the cost limit and the depth and alias limits all need every field a query
+selects, however deeply it hides in named or inline fragments (limiters that skip fragments are a
+known source of bypasses). Expanding fragments naively is exponential: a chain of fragments that
+each spread the next twice (``fragment F0 on Hub { ...F1 ...F1 name }`` …) doubles at every
+link, and 40 links never finish. So the walks here never expand the same thing twice:
+
+- `Walk.fields` gives the fields of one selection set with its fragments flattened; each
+  fragment's flattening is computed once and reused wherever it is spread, and a field reached
+  through two spreads is one selection, as in execution;
+- `Walk.fold` computes a value per selection set from the values of its fields' sub-selections,
+  memoised per (selection set, type), so a fragment spread a thousand times is analysed once.
+
+Fields under ``@skip``/``@include`` count as selected: checks must not depend on variable values
+they cannot see. Unknown fragments and fragment cycles (which validation reports) are ignored
+here, so the walks can run before validation, on untrusted documents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -25,18 +37,30 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_named_type,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Selected:
-    parent: GraphQLNamedType
+    parent: GraphQLNamedType | None  # None when walking without a schema
     node: FieldNode
     definition: GraphQLField | None  # None for introspection fields such as __typename
 
     @property
     def name(self) -> str:
         return self.node.name.value
+
+    @property
+    def key(self) -> str:
+        """The response key: the alias if there is one."""
+        return (self.node.alias or self.node.name).value
+
+    @property
+    def child_type(self) -> GraphQLNamedType | None:
+        return get_named_type(self.definition.type) if self.definition is not None else None
 
 
 def operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -60,39 +84,89 @@ def root_type(schema: GraphQLSchema, op: OperationDefinitionNode) -> GraphQLObje
     }[op.operation]
 
 
-def collect(
-    schema: GraphQLSchema,
-    selection_set: SelectionSetNode,
-    parent: GraphQLNamedType,
-    named: Mapping[str, FragmentDefinitionNode],
-) -> list[Selected]:
-    """The fields of one selection set, fragments flattened (each named fragment once per level,
-    as GraphQL execution itself does, so repeated spreads cannot multiply the work)."""
-    out: list[Selected] = []
-    visited: set[str] = set()
+class Walk:
+    """Memoised walks over one document (with a schema for types, or without)."""
 
-    def visit(selections: SelectionSetNode, on: GraphQLNamedType) -> None:
-        for selection in selections.selections:
+    def __init__(self, document: DocumentNode, schema: GraphQLSchema | None = None) -> None:
+        self.schema = schema
+        self.named: Mapping[str, FragmentDefinitionNode] = fragments(document)
+        self._fields: dict[tuple[int, str], tuple[Selected, ...]] = {}
+        self._busy: set[tuple[int, str]] = set()
+        self._folding: set[tuple[int, str]] = set()
+        self.steps = 0  # selections visited: tests prove the walks are linear with it
+
+    def fields(self, selection_set: SelectionSetNode, parent: Any = None) -> tuple[Selected, ...]:
+        """The fields of ``selection_set`` on ``parent``, fragments flattened, each node once."""
+        key = (id(selection_set), _name(parent))
+        found = self._fields.get(key)
+        if found is not None:
+            return found
+        if key in self._busy:  # a fragment cycle: validation refuses the document
+            return ()
+        self._busy.add(key)
+        out: dict[int, Selected] = {}
+        for selection in selection_set.selections:
+            self.steps += 1
             if isinstance(selection, FieldNode):
-                out.append(Selected(on, selection, _field(on, selection.name.value)))
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = schema.get_type(condition.name.value) if condition else on
-                visit(selection.selection_set, target or on)
+                definition = _field(parent, selection.name.value)
+                out.setdefault(id(selection), Selected(parent, selection, definition))
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                inner, on = selection.selection_set, self._type(selection.type_condition, parent)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = named.get(name)
-                if name in visited or fragment is None:
+                fragment = self.named.get(selection.name.value)
+                if fragment is None:
                     continue
-                visited.add(name)
-                target = schema.get_type(fragment.type_condition.name.value)
-                visit(fragment.selection_set, target or on)
+                inner, on = fragment.selection_set, self._type(fragment.type_condition, parent)
+            else:  # pragma: no cover - graphql-core has no other selection kinds
+                continue
+            for selected in self.fields(inner, on):
+                out.setdefault(id(selected.node), selected)
+        self._busy.discard(key)
+        result = self._fields[key] = tuple(out.values())
+        return result
 
-    visit(selection_set, parent)
-    return out
+    def fold(
+        self,
+        selection_set: SelectionSetNode,
+        parent: Any,
+        combine: Callable[[tuple[Selected, ...], Callable[[Selected], T]], T],
+        memo: dict[tuple[int, str], T],
+        empty: T,
+    ) -> T:
+        """``combine(fields, child)`` for ``selection_set``, where ``child(selected)`` is the
+        fold of that field's own selection set; every (selection set, type) is folded once.
+        ``empty`` stands in where a fragment cycle (refused by validation) would recurse."""
+        key = (id(selection_set), _name(parent))
+        if key in memo:
+            return memo[key]
+        if key in self._folding:
+            return empty
+        self._folding.add(key)
+
+        def child(selected: Selected) -> T:
+            assert selected.node.selection_set is not None
+            target = selected.child_type if self.schema is not None else None
+            return self.fold(selected.node.selection_set, target, combine, memo, empty)
+
+        try:
+            result = combine(self.fields(selection_set, parent), child)
+        finally:
+            self._folding.discard(key)
+        memo[key] = result
+        return result
+
+    def _type(self, condition: Any, parent: Any) -> Any:
+        if self.schema is None or condition is None:
+            return parent
+        return self.schema.get_type(condition.name.value) or parent
 
 
-def _field(parent: GraphQLNamedType, name: str) -> GraphQLField | None:
+def _name(type_: Any) -> str:
+    return getattr(type_, "name", "")
+
+
+def _field(parent: Any, name: str) -> GraphQLField | None:
     if name.startswith("__") or not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
         return None
     return parent.fields.get(name)

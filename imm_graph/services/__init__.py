@@ -1,4 +1,5 @@
-"""Writes to the core domain, shared by GraphQL mutations, the CLI and the demo seeder."""
+"""The domain's writes and reads: validation, audit, events, impact; the typed API that
+GraphQL, the command line, the seeder and plug-ins all call."""
 
 from imm_graph.services.writes import SPECS, create, parse, update
 

@@ -17,6 +17,11 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def snake(name: str) -> str:
+    """``camel``'s inverse: ``peopleEngaged`` -> ``people_engaged``."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
 def field_path(loc: Iterable[Any]) -> str:
     path = ""
     for part in loc:
@@ -46,18 +51,20 @@ _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
 _PG_KEY = re.compile(r"Key \(([^)]+)\)")
 
 
-def from_integrity(exc: IntegrityError) -> ValidationError:
+def from_integrity(exc: IntegrityError, type_name: str = "record") -> ValidationError:
     """The database's last word, for races the service's own checks could not see."""
     text = str(exc.orig)
+    columns: list[str] = []
     if match := _SQLITE_UNIQUE.search(text):
-        column = match.group(1).split(", ")[-1].split(".")[-1]
+        columns = [c.split(".")[-1] for c in match.group(1).split(", ")]
+    elif "unique" in text.lower() and (match := _PG_KEY.search(text)):
+        columns = [c.strip() for c in match.group(1).split(",")]
+    if columns:
+        names = [camel(c.removesuffix("_id")) for c in columns]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         return ValidationError.single(
-            camel(column), "duplicate", f"{camel(column)} is already taken"
-        )
-    if "unique" in text.lower() and (match := _PG_KEY.search(text)):
-        column = match.group(1).split(", ")[-1]
-        return ValidationError.single(
-            camel(column), "duplicate", f"{camel(column)} is already taken"
+            camel(columns[-1]), "duplicate",
+            f"another {type_name} has the same {listed}",
         )
     if "foreign key" in text.lower():
         column = _PG_KEY.search(text)

@@ -19,16 +19,22 @@ from pydantic import (
     model_validator,
 )
 
-from imm_graph.errors import ValidationError
+from imm_graph.errors import FieldError, ValidationError
 from imm_graph.reference import (
     AgeBand,
+    ConsentGivenBy,
+    ConsentPurpose,
+    EthnicCategory,
     Generation,
     HubStatus,
     Measure,
     OrganisationKind,
     ProgrammeArm,
+    Sex,
     Timepoint,
 )
+from imm_graph.services.errors import camel
+from imm_graph.validators import validate_nhs_number, validate_ods_code, validate_postcode
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[
@@ -38,11 +44,36 @@ Code = Annotated[
     ),
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+# Lengths follow the columns (a test compares every input field with its column).
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Text120 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        """PostgreSQL refuses NUL in text and SQLite stores it: refuse it on both, by name."""
+        if isinstance(data, dict):
+            bad = [name for name, value in data.items() if _has_nul(value)]
+            if bad:
+                raise ValidationError([
+                    FieldError("nul_character", camel(name),
+                               f"{camel(name)} may not contain a NUL character")
+                    for name in bad
+                ])
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 class OrganisationInput(Input):
@@ -56,8 +87,6 @@ class OrganisationInput(Input):
 
     @model_validator(mode="after")
     def _identifiers(self) -> OrganisationInput:
-        from imm_graph.validators import validate_ods_code, validate_postcode
-
         # The ODS rule depends on the kind, so it is checked once both are known.
         if self.ods_code:
             object.__setattr__(
@@ -80,7 +109,7 @@ class ProjectInput(Input):
     name: Name
     programme_id: int
     area: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    local_authority: str | None = None
+    local_authority: Text120 | None = None
     lead_organisation_id: int | None = None
     start_date: dt.date
     end_date: dt.date | None = None
@@ -102,22 +131,42 @@ class HubInput(Input):
     name: Name
     venue: Name
     area: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    local_authority: str | None = None
-    schedule: str | None = None
+    local_authority: Text120 | None = None
+    schedule: Text200 | None = None
     host_organisation_id: int
     programme_id: int | None = None
     status: HubStatus = HubStatus.ACTIVE
     started_on: dt.date | None = None
     partner_ids: tuple[int, ...] = ()
     cohort_codes: tuple[str, ...] = ()
+    catchment: tuple[str, ...] = ()  # postcode districts ("TW3") the hub serves
+
+    @field_validator("catchment")
+    @classmethod
+    def _districts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(postcode_district(v, f"catchment[{i}]") for i, v in enumerate(value))
+
+
+_DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?")
+
+
+def postcode_district(value: str, field: str) -> str:
+    """An outward code ("TW3", "EC1A"): ASCII letters and digits in the UK's pattern."""
+    district = value.strip().upper()
+    if not district.isascii() or not _DISTRICT.fullmatch(district):
+        raise ValidationError.single(
+            field, "postcode_district_format",
+            f"{field} must be a postcode district such as TW3 or EC1A",
+        )
+    return district
 
 
 class SessionInput(Input):
     hub_id: int | None = None
     project_id: int | None = None
     session_date: dt.date
-    venue: ShortText | None = None
-    facilitator: ShortText | None = None
+    venue: Text200 | None = None
+    facilitator: Text200 | None = None
     children_young_people: Count = 0
     older_people: Count = 0
     staff: Count = 0
@@ -138,7 +187,7 @@ class StakeholderInput(Input):
     name: Name
     kind_code: str
     organisation_id: int | None = None
-    role: ShortText | None = None
+    role: Text200 | None = None
 
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -164,19 +213,23 @@ class ParticipantInput(Input):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)] | None = None
     address: ShortText | None = None
     postcode: str | None = None
+    postcode_district: str | None = None
+    sex: Sex | None = None
+    ethnicity: EthnicCategory | None = None
+
+    @field_validator("postcode_district")
+    @classmethod
+    def _district(cls, value: str | None) -> str | None:
+        return postcode_district(value, "postcodeDistrict") if value else None
 
     @field_validator("nhs_number")
     @classmethod
     def _nhs_number(cls, value: str | None) -> str | None:
-        from imm_graph.validators import validate_nhs_number
-
         return validate_nhs_number(value, "nhsNumber") if value else None
 
     @field_validator("postcode")
     @classmethod
     def _postcode(cls, value: str | None) -> str | None:
-        from imm_graph.validators import validate_postcode
-
         return validate_postcode(value, "postcode") if value else None
 
     @field_validator("email")
@@ -239,6 +292,36 @@ class AssessmentInput(Input):
         if self.hub_id is not None and self.project_id is not None:
             raise ValidationError.single(
                 "hubId", "one_context", "give at most one of hubId or projectId"
+            )
+        return self
+
+
+class ConsentInput(Input):
+    """A consent given by (or for) a participant or a stakeholder; never both."""
+
+    participant_id: int | None = None
+    stakeholder_id: int | None = None
+    purpose: ConsentPurpose
+    given_at: dt.datetime
+    given_by: ConsentGivenBy
+    withdrawn_at: dt.datetime | None = None
+    withdrawal_reason: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> ConsentInput:
+        if (self.participant_id is None) == (self.stakeholder_id is None):
+            raise ValidationError.single(
+                "participantId", "one_subject", "give exactly one of participantId or stakeholderId"
+            )
+        for name in ("given_at", "withdrawn_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValidationError.single(
+                    camel(name), "timezone_required", f"{camel(name)} needs a time zone"
+                )
+        if self.withdrawn_at is not None and self.withdrawn_at < self.given_at:
+            raise ValidationError.single(
+                "withdrawnAt", "date_order", "withdrawnAt must be on or after givenAt"
             )
         return self
 

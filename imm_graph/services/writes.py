@@ -1,7 +1,10 @@
-"""Every write to the core goes through here: validate, check references, write, emit events.
+"""Every write to the core goes through here: validate, check references, write, audit, emit.
 
-Callers own the transaction (``async with db.transaction() as session``): a write either lands
-whole with its links and events or, on any error, not at all.
+Callers own the transaction (``async with db.transaction(actor=…) as session``): a write either
+lands whole, with its links, its audit row and its domain event, or on any error not at all.
+The audit row names the transaction's actor, so a change from GraphQL, the command line, the
+seeder or a plug-in is recorded the same way; the event says whether the record was created or
+updated and which fields changed (names only).
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from imm_graph import models as m
 from imm_graph.errors import FieldError, ValidationError
+from imm_graph.ids import encode_id
 from imm_graph.scoring import score
+from imm_graph.security.audit import actor_of
+from imm_graph.security.audit import record as audit
+from imm_graph.security.crypto import blind_index
 from imm_graph.services import inputs
 from imm_graph.services.errors import camel, from_integrity, from_pydantic
 
@@ -29,18 +36,20 @@ class Link:
     table: sa.Table
     own_column: str
     other_column: str
-    target: Any  # the model whose key the values must match
+    target: Any  # the model whose key the values must match (None: free values)
 
 
 @dataclass(frozen=True)
 class EntitySpec:
     model: type[Any]
     input: type[inputs.Input]
+    type_name: str  # the GraphQL type: audit rows and error messages name it
     references: Mapping[str, Any] = field(default_factory=dict)  # input field -> model
     unique: tuple[str, ...] = ()
     links: Mapping[str, Link] = field(default_factory=dict)
     derive: Callable[[inputs.Input], dict[str, Any]] | None = None
     event: str | None = None
+    stamp_actor: str | None = None  # a column that records who made the row
 
 
 def _scored(data: inputs.Input) -> dict[str, Any]:
@@ -49,24 +58,30 @@ def _scored(data: inputs.Input) -> dict[str, Any]:
     return {"items": list(data.items), "raw_score": result.raw, "score": result.score}
 
 
-def _nhs_index(data: inputs.Input) -> dict[str, Any]:
+def _participant_keys(data: inputs.Input) -> dict[str, Any]:
+    """The NHS number's keyed index, and the postcode's district kept outside the encryption."""
     assert isinstance(data, inputs.ParticipantInput)
-    from imm_graph.crypto import blind_index
-
-    return {"nhs_number_index": blind_index(data.nhs_number) if data.nhs_number else None}
+    out: dict[str, Any] = {
+        "nhs_number_index": blind_index(data.nhs_number) if data.nhs_number else None
+    }
+    if data.postcode:
+        out["postcode_district"] = data.postcode.split(" ", 1)[0]
+    return out
 
 
 SPECS: dict[str, EntitySpec] = {
     "organisation": EntitySpec(
-        m.Organisation, inputs.OrganisationInput, unique=("ods_code",),
+        m.Organisation, inputs.OrganisationInput, "Organisation", unique=("ods_code",),
         event="organisation.saved",
     ),
     "programme": EntitySpec(
-        m.Programme, inputs.ProgrammeInput, unique=("code",), event="programme.saved"
+        m.Programme, inputs.ProgrammeInput, "Programme", unique=("code",),
+        event="programme.saved",
     ),
     "project": EntitySpec(
         m.Project,
         inputs.ProjectInput,
+        "Project",
         references={"programme_id": m.Programme, "lead_organisation_id": m.Organisation},
         unique=("code",),
         links={
@@ -80,47 +95,54 @@ SPECS: dict[str, EntitySpec] = {
     "hub": EntitySpec(
         m.Hub,
         inputs.HubInput,
+        "Hub",
         references={"host_organisation_id": m.Organisation, "programme_id": m.Programme},
         unique=("code",),
         links={
             "partner_ids": Link(m.hub_partners, "hub_id", "organisation_id", m.Organisation),
             "cohort_codes": Link(m.hub_cohorts, "hub_id", "cohort_code", m.ClinicalCohort),
+            "catchment": Link(m.hub_catchments, "hub_id", "postcode_district", None),
         },
         event="hub.saved",
     ),
     "session": EntitySpec(
         m.Session,
         inputs.SessionInput,
+        "Session",
         references={"hub_id": m.Hub, "project_id": m.Project},
         event="session.recorded",
     ),
     "stakeholder": EntitySpec(
         m.Stakeholder,
         inputs.StakeholderInput,
+        "Stakeholder",
         references={"kind_code": m.StakeholderKind, "organisation_id": m.Organisation},
         event="stakeholder.saved",
     ),
     "participant": EntitySpec(
         m.Participant,
         inputs.ParticipantInput,
+        "Participant",
         unique=("ref",),
         links={
             "cohort_codes": Link(
                 m.participant_cohorts, "participant_id", "cohort_code", m.ClinicalCohort
             ),
         },
-        derive=_nhs_index,
+        derive=_participant_keys,
         event="participant.saved",
     ),
     "enrolment": EntitySpec(
         m.Enrolment,
         inputs.EnrolmentInput,
+        "Enrolment",
         references={"participant_id": m.Participant, "hub_id": m.Hub, "project_id": m.Project},
         event="enrolment.saved",
     ),
     "assessment": EntitySpec(
         m.OutcomeAssessment,
         inputs.AssessmentInput,
+        "OutcomeAssessment",
         references={"participant_id": m.Participant, "hub_id": m.Hub, "project_id": m.Project},
         derive=_scored,
         event="assessment.recorded",
@@ -128,10 +150,20 @@ SPECS: dict[str, EntitySpec] = {
     "training": EntitySpec(
         m.TrainingDelivery,
         inputs.TrainingInput,
+        "TrainingDelivery",
         references={"programme_id": m.Programme, "organisation_id": m.Organisation},
         event="training.recorded",
     ),
+    "consent": EntitySpec(
+        m.Consent,
+        inputs.ConsentInput,
+        "Consent",
+        references={"participant_id": m.Participant, "stakeholder_id": m.Stakeholder},
+        event="consent.saved",
+        stamp_actor="recorded_by",
+    ),
 }
+
 
 def parse(kind: str, raw: Mapping[str, Any]) -> inputs.Input:
     try:
@@ -143,7 +175,7 @@ def parse(kind: str, raw: Mapping[str, Any]) -> inputs.Input:
 async def create(session: AsyncSession, kind: str, raw: Mapping[str, Any]) -> Any:
     spec = SPECS[kind]
     data = parse(kind, raw)
-    return await _save(session, spec, data, row=None)
+    return await _save(session, kind, spec, data, row=None, before={})
 
 
 async def update(session: AsyncSession, kind: str, id: int, patch: Mapping[str, Any]) -> Any:
@@ -151,7 +183,9 @@ async def update(session: AsyncSession, kind: str, id: int, patch: Mapping[str, 
     spec = SPECS[kind]
     row = await session.get(spec.model, id)
     if row is None:
-        raise ValidationError.single("id", "not_found", f"no {kind} with id {id}")
+        raise ValidationError.single(
+            "id", "not_found", f"no {spec.type_name} has the ID {encode_id(spec.type_name, id)}"
+        )
     current = {name: getattr(row, name) for name in spec.input.model_fields if hasattr(row, name)}
     for name, link in spec.links.items():
         current[name] = tuple(
@@ -162,17 +196,39 @@ async def update(session: AsyncSession, kind: str, id: int, patch: Mapping[str, 
             )
         )
     data = parse(kind, {**current, **patch})
-    return await _save(session, spec, data, row=row)
+    return await _save(session, kind, spec, data, row=row, before=current)
+
+
+def _changed(data: inputs.Input, before: Mapping[str, Any], links: Mapping[str, Link]) -> list[str]:
+    """The input fields whose values an update changed (links compared as sets)."""
+    changed = []
+    for name in type(data).model_fields:
+        new, old = getattr(data, name), before.get(name)
+        if name in links:
+            new, old = set(new or ()), set(old or ())
+        if new != old:
+            changed.append(camel(name))
+    return changed
 
 
 async def _save(
-    session: AsyncSession, spec: EntitySpec, data: inputs.Input, row: Any | None
+    session: AsyncSession,
+    kind: str,
+    spec: EntitySpec,
+    data: inputs.Input,
+    row: Any | None,
+    before: Mapping[str, Any],
 ) -> Any:
     await _check_references(session, spec, data)
     await _check_unique(session, spec, data, row)
+    creating = row is None
+    changed = [] if creating else _changed(data, before, spec.links)
     values = data.model_dump(exclude=set(spec.links))
     if spec.derive:
         values.update(spec.derive(data))
+    actor = actor_of(session)
+    if spec.stamp_actor and creating:
+        values[spec.stamp_actor] = actor.label
     try:
         # A savepoint: a refused row rolls back alone, leaving the caller's transaction usable.
         async with session.begin_nested():
@@ -186,11 +242,15 @@ async def _save(
             for name, link in spec.links.items():
                 await _replace_links(session, link, row.id, getattr(data, name))
     except IntegrityError as exc:
-        raise from_integrity(exc) from None
+        raise from_integrity(exc, spec.type_name) from None
+    await audit(
+        session, action=f"{kind}.{'create' if creating else 'update'}",
+        object_type=spec.type_name, object_ids=[row.id], fields=changed,
+    )
     sink = session.info.get("event_sink")
     if spec.event and sink is not None:
         # Inside the writer's transaction: the event lands with the change or not at all.
-        await sink(session, spec.event, row)
+        await sink(session, spec.event, row, "created" if creating else "updated", changed)
     return row
 
 
@@ -199,20 +259,27 @@ async def _check_references(session: AsyncSession, spec: EntitySpec, data: input
     for name, target in spec.references.items():
         value = getattr(data, name)
         if value is not None and await session.get(target, value) is None:
-            errors.append(_missing(name, value))
+            errors.append(_missing(name, target, value))
     for name, link in spec.links.items():
         wanted = set(getattr(data, name))
-        if not wanted:
+        if not wanted or link.target is None:
             continue
         key = sa.inspect(link.target).primary_key[0]
         found = set(await session.scalars(sa.select(key).where(key.in_(wanted))))
-        errors.extend(_missing(name, value) for value in sorted(wanted - found, key=str))
+        errors.extend(_missing(name, link.target, v) for v in sorted(wanted - found, key=str))
     if errors:
         raise ValidationError(errors)
 
 
-def _missing(name: str, value: Any) -> FieldError:
-    return FieldError("not_found", camel(name), f"{camel(name)}: no record with key {value!r}")
+def _missing(name: str, target: Any, value: Any) -> FieldError:
+    """Name the field as the client sent it and the record as the client knows it (its ID)."""
+    type_name = target.__name__
+    field_name = camel(name.removesuffix("_id").removesuffix("_code").removesuffix("_ids"))
+    if isinstance(value, int):
+        message = f"{field_name}: no {type_name} has the ID {encode_id(type_name, value)}"
+    else:
+        message = f"{field_name}: no {type_name} has the code {value!r}"
+    return FieldError("not_found", camel(name), message)
 
 
 async def _check_unique(
@@ -226,9 +293,12 @@ async def _check_unique(
         query = sa.select(spec.model.id).where(column == value)
         if row is not None:
             query = query.where(spec.model.id != row.id)
-        if await session.scalar(query) is not None:
+        other = await session.scalar(query)
+        if other is not None:
             raise ValidationError.single(
-                camel(name), "duplicate", f"{camel(name)} {value!r} is already taken"
+                camel(name), "duplicate",
+                f"{camel(name)} {value!r} is already used by {spec.type_name} "
+                f"{encode_id(spec.type_name, other)}",
             )
 
 

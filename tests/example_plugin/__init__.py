@@ -1,9 +1,11 @@
-"""A worked example of an imm_graph plug-in, for partners to copy.
+"""A worked example of an imm_graph plug-in, for partners to copy: it uses every hook.
 
-It shows every hook: settings with a secret, a GraphQL query field, a route, a CLI command and
-an event hook that tells a partner about each recorded session through the outbox. The tests
-install it through a real ``imm_graph.plugins`` entry point (see ``README.md`` here and
-``docs/plugins.md``).
+Settings with secrets, its own scopes, a table with its own Alembic branch, GraphQL (root fields,
+a field on the core ``Hub``, a node type ``node(id:)`` resolves), routes with three access
+policies (an API key, public, a signed webhook with idempotency), a caller recognised by a
+header, an event hook that tells a partner about recorded sessions through the outbox (ordered,
+signed, with credentials fetched at send time), the delivery results, a periodic job, a lifespan,
+a health report, a contribution to another plug-in's output, and a CLI command.
 """
 
 __version__ = "1.2.3"

@@ -11,5 +11,11 @@ class ExampleSettings(BaseModel):
 
     endpoint_url: HttpUrl = Field(description="Where the partner receives our notifications")
     # SecretStr: printed as '**********' if it ever reaches a log line or a repr.
-    webhook_secret: SecretStr = Field(min_length=16, description="Shared HMAC signing secret")
+    webhook_secret: SecretStr = Field(min_length=16, description="Signs what we send")
+    inbound_secrets: list[SecretStr] = Field(
+        default_factory=list, description="What the partner signs with (two during a rotation)"
+    )
+    partner_token: SecretStr | None = Field(
+        default=None, description="A partner's own token header, recognised without an API key"
+    )
     notify_on: list[str] = Field(default=["session.recorded"], description="Event names to send")

@@ -14,6 +14,7 @@ from imm_graph import services
 from imm_graph.app import create_app
 from imm_graph.config import Settings
 from imm_graph.db import Database
+from imm_graph.ids import encode_id
 from tests import builders
 from tests.conftest import MakeKey, bearer
 from tests.schema.test_statement_count import counting
@@ -143,11 +144,44 @@ async def test_cursors_from_either_path_page_the_same(
     assert compiled == resolved and len(compiled["data"]["hubs"]["nodes"]) == 4
 
 
+async def test_node_lookups_compile_and_answer_as_the_resolvers(
+    db: Database, database_url: str, data: None, admin: dict[str, str]
+) -> None:
+    listed, _ = await _run(
+        db, database_url, True,
+        "{ hubs(first: 2) { nodes { id } } organisations(first: 1) { nodes { id } }"
+        " sessions(first: 1) { nodes { id } } }",
+        admin,
+    )
+    hub, other_hub = (n["id"] for n in listed["data"]["hubs"]["nodes"])
+    organisation = listed["data"]["organisations"]["nodes"][0]["id"]
+    session = listed["data"]["sessions"]["nodes"][0]["id"]
+    missing = encode_id("Hub", 999_999)  # well formed, no such row
+    query = f"""{{
+      one: node(id: "{hub}") {{ id __typename ... on Hub {{ code hostOrganisation {{ name }} }}
+                               ... on Organisation {{ kind }} }}
+      many: nodes(ids: ["{organisation}", "{session}", "{other_hub}", "{missing}"]) {{
+        __typename id ...Named ... on Session {{ date hub {{ code }} }} }}
+    }}
+    fragment Named on Organisation {{ name }}"""
+    compiled, statements = await _run(db, database_url, True, query, admin)
+    resolved, _ = await _run(db, database_url, False, query, admin)
+    assert "errors" not in resolved, resolved
+    assert compiled == resolved
+    assert resolved["data"]["one"]["code"] and "kind" not in resolved["data"]["one"]
+    assert [n and n["__typename"] for n in resolved["data"]["many"]] == [
+        "Organisation", "Session", "Hub", None
+    ]
+    assert len(statements) == 1 and "json_build_object" in statements[0]
+
+
 @pytest.mark.parametrize(
     "query",
     [
         "{ assessments { nodes { flags } } }",  # computed in Python
-        '{ node(id: "SHViOjE") { id } }',  # abstract type
+        '{ node(id: "not-an-id") { id } }',  # an input error: the resolver reports it
+        # A personal field: its read is audited by its resolver
+        '{ node(id: "UGFydGljaXBhbnQ6MQ") { id ... on Participant { givenName } } }',
         "{ hubs(first: 1000) { totalCount } }",  # an input error: the resolvers report it
         "{ hubs { nodes { code @skip(if: true) name } } }",  # directives
     ],
@@ -190,3 +224,33 @@ async def test_timestamps_print_as_the_resolvers_print_them(
     assert compiled["data"]["organisations"]["nodes"] == [
         {"createdAt": "2024-01-01T09:30:00+00:00"}
     ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ impact { peopleEngaged sessionsDelivered hubsWithSessions staffTrained"
+        " trainingDeliveries attendance { __typename olderPeople total } __typename } }",
+        '{ a: impact(filter: {cohort: "dementia", dateFrom: "2024-01-02", dateTo: "2024-01-04"})'
+        " { sessionsDelivered attendance { total } } b: impact { peopleEngaged } }",
+        "{ impact { __typename } hubs(first: 1) { totalCount } }",
+    ],
+)
+async def test_impact_compiles_and_answers_as_the_resolver(
+    db: Database, database_url: str, data: None, query: str, admin: dict[str, str]
+) -> None:
+    compiled, statements = await _run(db, database_url, True, query, admin)
+    resolved, _ = await _run(db, database_url, False, query, admin)
+    assert "errors" not in resolved, resolved
+    assert compiled == resolved
+    assert len(statements) == 1 and "json_build_object" in statements[0]
+
+
+async def test_impact_outcomes_stay_with_the_resolver(
+    db: Database, database_url: str, data: None, admin: dict[str, str]
+) -> None:
+    """Whether a pair improved is `scoring.change`'s to judge, in Python, not SQL's."""
+    query = "{ impact { sessionsDelivered outcomes { measure pairs } } }"
+    compiled, statements = await _run(db, database_url, True, query, admin)
+    assert compiled == (await _run(db, database_url, False, query, admin))[0]
+    assert not any("json_build_object" in statement for statement in statements)

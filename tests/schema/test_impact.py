@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from imm_graph import services
 from imm_graph.db import Database
-from imm_graph.schema.ids import encode_id
+from imm_graph.ids import encode_id
 from tests import builders
 from tests.conftest import GraphQLClient
+from tests.schema.test_statement_count import counting
 
 IMPACT = """
 query($f: ImpactFilter) {
@@ -201,3 +203,44 @@ async def test_wrong_id_type_in_filter_is_named(
     body = await gql.raw(IMPACT, f={"programme": fixture["hub"]})
     [error] = body["errors"]
     assert error["extensions"]["fieldErrors"][0]["field"] == "filter.programme"
+
+
+@pytest.mark.parametrize(
+    ("selection", "tables"),
+    [
+        ("peopleEngaged", {"enrolments"}),
+        ("attendance { total } sessionsDelivered", {"sessions"}),
+        ("...Training", {"training_deliveries"}),
+        ("outcomes { measure pairs }", {"outcome_assessments"}),
+        ("__typename", set()),
+    ],
+)
+async def test_only_the_figures_asked_for_are_computed(
+    gql: GraphQLClient, db: Database, fixture: dict[str, str], selection: str, tables: set[str]
+) -> None:
+    """A dashboard asking for three numbers does not pay for the outcome pairs; the figures it
+    gets are the ones the whole query gives."""
+    query = f"query($f: ImpactFilter) {{ impact(filter: $f) {{ {selection} }} }}"
+    if "...Training" in selection:
+        query += " fragment Training on Impact { staffTrained trainingDeliveries }"
+    whole = (await gql(IMPACT, f={"programme": fixture["twm"]}))["impact"]
+    with counting(db) as statements:
+        part = (await gql(query, f={"programme": fixture["twm"]}))["impact"]
+    # (On PostgreSQL `{ impact { __typename } }` compiles to a SELECT of a constant: no table.)
+    read = [s for s in statements if "api_keys" not in s and "FROM" in s]
+    assert len(read) == (1 if tables else 0)
+    for name in ("sessions", "enrolments", "training_deliveries", "outcome_assessments"):
+        assert (f"FROM {name}" in "".join(read)) == (name in tables), name
+    assert part == _as_selected(whole, part)
+
+
+def _as_selected(whole: Any, part: Any) -> Any:
+    """``whole`` cut down to the shape of ``part``."""
+    if isinstance(part, dict):
+        return {
+            key: value if key == "__typename" else _as_selected(whole.get(key), value)
+            for key, value in part.items()
+        }
+    if isinstance(part, list):
+        return [_as_selected(w, p) for w, p in zip(whole, part, strict=True)]
+    return whole

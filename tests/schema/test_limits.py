@@ -9,8 +9,8 @@ import pytest
 
 from imm_graph.app import create_app
 from imm_graph.config import Settings
-from imm_graph.crypto import new_fernet_key
 from imm_graph.db import Database
+from imm_graph.security.crypto import new_fernet_key
 from tests.conftest import GraphQLClient
 
 # Production refuses to start without its keys (see tests/test_crypto.py).

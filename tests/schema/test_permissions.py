@@ -14,31 +14,42 @@ import pytest
 import strawberry
 from starlette.applications import Starlette
 
-from imm_graph import auth
 from imm_graph.app import create_app
 from imm_graph.config import DEFAULT_PUBLIC_FIELDS, Settings
 from imm_graph.db import Database
+from imm_graph.ids import encode_id
+from imm_graph.pluginhost.contract import SchemaContribution
 from imm_graph.schema import types as core_types
-from imm_graph.schema.app import graphql_routes
+from imm_graph.schema.app import graphql_endpoint, graphql_routes
 from imm_graph.schema.build import build_schema
 from imm_graph.schema.context import Context
-from imm_graph.schema.ids import encode_id
 from imm_graph.schema.mutations import Mutation
 from imm_graph.schema.permissions import PUBLIC, requires
 from imm_graph.schema.queries import Query
+from imm_graph.security import scopes as auth
+from imm_graph.security.principal import Principal
+from imm_graph.security.scopes import CORE_SCOPES, SCOPES
 from tests import builders, people
 from tests.conftest import GraphQLClient, MakeKey
+
+# Scopes a plug-in declares (as the referral, reporting and podcast plug-ins do), under names
+# no real plug-in uses.
+READ_WIDGETS, WRITE_WIDGETS, READ_GADGETS, WRITE_GADGETS, PUBLISH_WIDGETS = (
+    "read:widgets", "write:widgets", "read:gadgets", "write:gadgets", "publish:widgets"
+)
+for _scope in (READ_WIDGETS, WRITE_WIDGETS, READ_GADGETS, WRITE_GADGETS, PUBLISH_WIDGETS):
+    SCOPES.declare(_scope, "a test plug-in's scope", owner="test_permissions")
 
 
 @strawberry.type
 class PluginQuery:
     """What the referrals, reporting and podcast plug-ins contribute, reduced to the scopes."""
 
-    @strawberry.field(extensions=requires(auth.READ_REFERRALS))
+    @strawberry.field(extensions=requires(READ_WIDGETS))
     def referrals_waiting(self) -> int:
         return 3
 
-    @strawberry.field(extensions=requires(auth.READ_REPORTS))
+    @strawberry.field(extensions=requires(READ_GADGETS))
     def reports_ready(self) -> int:
         return 1
 
@@ -49,15 +60,15 @@ class PluginQuery:
 
 @strawberry.type
 class PluginMutation:
-    @strawberry.mutation(extensions=requires(auth.WRITE_REFERRALS))
+    @strawberry.mutation(extensions=requires(WRITE_WIDGETS))
     def submit_referral(self) -> bool:
         return True
 
-    @strawberry.mutation(extensions=requires(auth.WRITE_REPORTS))
+    @strawberry.mutation(extensions=requires(WRITE_GADGETS))
     def generate_report(self) -> bool:
         return True
 
-    @strawberry.mutation(extensions=requires(auth.PUBLISH_PODCAST))
+    @strawberry.mutation(extensions=requires(PUBLISH_WIDGETS))
     def publish_episode(self) -> bool:
         return True
 
@@ -65,10 +76,12 @@ class PluginMutation:
 def app_with_plugins(settings: Settings, db: Database) -> Starlette:
     """The real app (middleware, endpoint), its schema extended as the plug-in manager does."""
     app = create_app(settings, database=db)
-    schema = build_schema(settings, queries=[PluginQuery], mutations=[PluginMutation])
+    schema = build_schema(
+        settings, [SchemaContribution(queries=[PluginQuery], mutations=[PluginMutation])]
+    )
     app.router.routes[:] = [
         route for route in app.router.routes if getattr(route, "path", None) != "/graphql"
-    ] + graphql_routes(settings, schema)
+    ] + graphql_routes(graphql_endpoint(settings, schema))
     return app
 
 
@@ -92,16 +105,17 @@ CASES: dict[str, tuple[str, list[str]]] = {
     auth.READ_IMPACT: ("{ impact { sessionsDelivered } }", []),
     auth.READ_PERSONAL: ("{ participants { nodes { ref givenName } } }", [auth.READ_CORE]),
     auth.ADMIN: ("{ auditLog { totalCount } }", [auth.READ_CORE]),
-    auth.READ_REFERRALS: ("{ referralsWaiting }", []),
-    auth.WRITE_REFERRALS: ("mutation { submitReferral }", []),
-    auth.READ_REPORTS: ("{ reportsReady }", []),
-    auth.WRITE_REPORTS: ("mutation { generateReport }", []),
-    auth.PUBLISH_PODCAST: ("mutation { publishEpisode }", []),
+    READ_WIDGETS: ("{ referralsWaiting }", []),
+    WRITE_WIDGETS: ("mutation { submitReferral }", []),
+    READ_GADGETS: ("{ reportsReady }", []),
+    WRITE_GADGETS: ("mutation { generateReport }", []),
+    PUBLISH_WIDGETS: ("mutation { publishEpisode }", []),
 }
 
 
 def test_every_scope_has_a_case() -> None:
-    assert set(CASES) == set(auth.SCOPES)
+    assert set(CORE_SCOPES) | {READ_WIDGETS, WRITE_WIDGETS, READ_GADGETS, WRITE_GADGETS,
+                               PUBLISH_WIDGETS} == set(CASES)
 
 
 def _forbidden(body: dict[str, Any], scope: str) -> dict[str, Any]:
@@ -258,7 +272,7 @@ async def test_permission_classes_hold_even_without_the_pre_check(
         await people.referred(session, "P-000001", people.MARGARET)
     bare = strawberry.Schema(query=Query, mutation=Mutation, types=list(core_types.NODE_CLASSES))
     ctx = Context(db=db, settings=settings)
-    ctx.principal = auth.Principal(key_id="k", scopes=frozenset({auth.READ_CORE}))
+    ctx.principal = Principal(key_id="k", scopes=frozenset({auth.READ_CORE}))
     try:
         result = await bare.execute(
             "{ participants { nodes { ref givenName } } }", context_value=ctx

@@ -8,7 +8,7 @@ import pytest
 
 from imm_graph import services
 from imm_graph.db import Database
-from imm_graph.schema.ids import encode_id
+from imm_graph.ids import encode_id
 from tests import builders
 from tests.conftest import GraphQLClient
 
@@ -105,14 +105,21 @@ async def test_node_and_nodes(gql: GraphQLClient, places: dict[str, int]) -> Non
              nodes(ids: $ids) { __typename ... on Organisation { name } }
            }""",
         id=hub_id,
-        ids=[encode_id("Organisation", places["surgery"]), encode_id("Hub", 9999), "garbage"],
+        ids=[encode_id("Organisation", places["surgery"]), encode_id("Hub", 9999)],
     )
     assert data["node"] == {"id": hub_id, "name": "Enfield Hub", "area": "London"}
-    assert data["nodes"] == [
-        {"__typename": "Organisation", "name": "Riverside Surgery"},
-        None,
-        None,
-    ]
+    # A well-formed ID of a row that does not exist is null, as Relay expects.
+    assert data["nodes"] == [{"__typename": "Organisation", "name": "Riverside Surgery"}, None]
+
+
+async def test_a_malformed_id_is_an_input_error_naming_its_position(gql: GraphQLClient) -> None:
+    body = await gql.raw(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }",
+        ids=[encode_id("Hub", 1), "garbage"],
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["fieldErrors"][0]["field"] == "ids[1]"
 
 
 async def test_reference_data_is_listed(gql: GraphQLClient) -> None:

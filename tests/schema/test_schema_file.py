@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from imm_graph.config import Settings
-from imm_graph.plugins import PluginManager
+from imm_graph.pluginhost.manager import PluginManager
 from imm_graph.schema.build import schema_sdl
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"

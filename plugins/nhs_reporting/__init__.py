@@ -1,0 +1,1 @@
+"""The nhs_reporting plug-in (being built)."""

@@ -1,0 +1,1 @@
+"""The podcast plug-in (being built)."""

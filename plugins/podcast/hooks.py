@@ -1,0 +1,1 @@
+"""The podcast plug-in's hooks (being built)."""

@@ -1,0 +1,1 @@
+"""The social_prescribing plug-in's hooks (being built)."""

@@ -1,0 +1,1 @@
+"""Tests of IMM's own plug-ins (plugins/), beside the platform's."""
