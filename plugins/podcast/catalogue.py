@@ -46,7 +46,7 @@ from plugins.podcast.text import podcast_guid, sanitise_summary
 
 NAME = "podcast"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$", re.IGNORECASE)
 TRANSCRIPT_TYPES = ("text/vtt", "text/html", "text/plain", "application/json",
                     "application/x-subrip", "application/srt")
 # Podcasting 2.0 person roles most used here (the taxonomy has more; any lower-case word is kept).

@@ -147,9 +147,16 @@ class PodcastEpisode(Node):
     artwork_url: str | None = strawberry.field(metadata=PUBLIC)
     transcript: PodcastTranscript | None = strawberry.field(metadata=PUBLIC)
     chapters: list[PodcastChapter] = strawberry.field(metadata={**PUBLIC, **bounded(500)})
-    state: EpisodeState = strawberry.field(extensions=requires(PUBLISH))
     show_id: strawberry.Private[int]
     season_id: strawberry.Private[int | None]
+    status: strawberry.Private[str]
+    publish_at: strawberry.Private[dt.datetime | None]
+
+    @strawberry.field(extensions=requires(PUBLISH),
+                      description="Draft, scheduled, published, or withheld (consent withdrawn).")
+    async def state(self, info: Info[Context, None]) -> EpisodeState:
+        withheld = await _loader(info.context, "withheld", _load_withheld).load(self.pk)
+        return _state(self.status, self.publish_at, utcnow(), withheld)
 
     @strawberry.field(metadata=PUBLIC, description="itunes:season")
     async def season_number(self, info: Info[Context, None]) -> int | None:
@@ -205,15 +212,16 @@ class PodcastShow(Node):
         )
 
 
-def _state(row: Any, now: dt.datetime, withheld: bool) -> EpisodeState:
-    if row.status != "published":
+def _state(status: str, publish_at: dt.datetime | None, now: dt.datetime, withheld: bool
+           ) -> EpisodeState:
+    if status != "published":
         return EpisodeState.DRAFT
-    if row.publish_at is not None and row.publish_at > now:
+    if publish_at is not None and publish_at > now:
         return EpisodeState.SCHEDULED
     return EpisodeState.WITHHELD if withheld else EpisodeState.PUBLISHED
 
 
-def build_episode(row: Any, withheld: bool = False) -> PodcastEpisode:
+def build_episode(row: Any) -> PodcastEpisode:
     enclosure = (PodcastEnclosure(url=row.enclosure_url, length=row.enclosure_length or 0,
                                   type=row.enclosure_type or "")
                  if row.enclosure_url else None)
@@ -231,7 +239,8 @@ def build_episode(row: Any, withheld: bool = False) -> PodcastEpisode:
         episode_number=row.episode_number, episode_type=EpisodeType(row.episode_type),
         explicit=row.explicit, published_at=row.publish_at if row.status == "published" else None,
         artwork_url=row.artwork_url, transcript=transcript, chapters=chapters,
-        state=_state(row, utcnow(), withheld), show_id=row.show_id, season_id=row.season_id,
+        show_id=row.show_id, season_id=row.season_id, status=row.status,
+        publish_at=row.publish_at,
     )
 
 
@@ -258,6 +267,13 @@ async def _load_seasons(ctx: Context, keys: Sequence[int]) -> list[int | None]:
                            .where(seasons_t.c.id.in_(keys)))
     numbers = {row.id: row.number for row in rows}
     return [numbers.get(k) for k in keys]
+
+
+async def _load_withheld(ctx: Context, keys: Sequence[int]) -> list[bool]:
+    rows = await ctx.fetch(sa.select(credits_t.c.episode_id).distinct().where(
+        credits_t.c.episode_id.in_(keys), credits_t.c.consent_withdrawn_at.is_not(None)))
+    withheld = {row.episode_id for row in rows}
+    return [k in withheld for k in keys]
 
 
 async def _load_credits(ctx: Context, keys: Sequence[int]) -> list[list[PodcastCredit]]:
