@@ -48,7 +48,6 @@ SHOW: dict[str, Any] = {
     "locked": True,
 }
 
-# (title, summary, published, number, duration, guests [(stakeholder name, role)], programmes)
 EPISODES: list[dict[str, Any]] = [
     {
         "title": "Youth social action and the #iwill movement, with Sami Gichki",
@@ -79,7 +78,7 @@ EPISODES: list[dict[str, Any]] = [
             "Banstead.</p>"
         ),
         "at": dt.datetime(2024, 2, 6, 7, 0, tzinfo=UTC),
-        "number": 2,
+        "number": 3,
         "duration": 2_105,
         "guests": ["Sarah Atkins", "Anna Maddox"],
         "programmes": ["youth_social_action", "talking_generations"],
@@ -93,7 +92,7 @@ EPISODES: list[dict[str, Any]] = [
             "Norma's Christmas list.</p>"
         ),
         "at": dt.datetime(2023, 12, 12, 7, 0, tzinfo=UTC),
-        "number": 3,
+        "number": 2,
         "duration": 1_838,
         "guests": ["Jess & Norma"],
         "programmes": ["talking_generations"],
@@ -116,8 +115,8 @@ async def seed(session: AsyncSession, base_url: str) -> Mapping[str, int]:
     if await session.scalar(sa.select(PodcastShow.id).where(PodcastShow.slug == SLUG)):
         return {}
     stakeholders = {row.name: row for row in await session.scalars(sa.select(models.Stakeholder))}
-    programmes = dict((await session.execute(
-        sa.select(models.Programme.code, models.Programme.id))).tuples().all())
+    programmes = {row.code: row.id for row in await session.execute(
+        sa.select(models.Programme.code, models.Programme.id))}
     show = await catalogue.create_show(session, base_url, **SHOW)
     season = await catalogue.add_season(session, show.id, 1, "Season 1")
     host = await _person(session, stakeholders, "Charlotte Miller",
