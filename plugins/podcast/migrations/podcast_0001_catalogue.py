@@ -15,8 +15,8 @@ from imm_graph.plugin_api import EncryptedString, UTCDateTime
 revision: str = "podcast_0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ("podcast",)
-# Its tables refer to hubs, programmes, stakeholders and organisations (the core's 0001 on).
-depends_on: str | Sequence[str] | None = "0004"
+# Its tables refer to hubs, programmes, stakeholders and organisations (made by the core's 0001).
+depends_on: str | Sequence[str] | None = "0001"
 
 
 def upgrade() -> None:
