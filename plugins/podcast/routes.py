@@ -29,6 +29,7 @@ RSS = "application/rss+xml; charset=utf-8"
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD",
         "Timing-Allow-Origin": "*"}
 aliases_t = PodcastFeedAlias.__table__
+CACHE_ENTRIES = 64  # renders kept per process (shows x base URLs)
 
 
 def settings_of(request: Request) -> PodcastSettings:
@@ -78,6 +79,8 @@ async def feed_xml(request: Request) -> Response:
                 .where(aliases_t.c.show_id == show.id)
             )
             cached = (fingerprint, feed.render(data, base, hubs, moved=bool(moved)))
+            if len(cache) >= CACHE_ENTRIES:  # without a public base URL, Host headers vary
+                cache.clear()
             cache[key] = cached
     rendered: feed.Rendered = cached[1]
     headers = {

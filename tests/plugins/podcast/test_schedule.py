@@ -55,6 +55,9 @@ async def test_a_scheduled_episode_goes_out_when_due_announced_once_with_a_websu
     feed = await http.get(FEED)
     assert f'<{websub_hub.url}>; rel="hub"' in feed.headers["link"]
 
+    health = (await http.get("/health")).json()["plugins"]["podcast"]
+    assert health == {"status": "ok", "shows": 1, "publicEpisodes": 0, "unannounced": 0}
+
     plugins = app.state.plugins  # type: ignore[attr-defined]
     await run_due_jobs(db, plugins, at - dt.timedelta(minutes=1))  # not yet
     async with db.sessions() as session:
