@@ -88,6 +88,8 @@ async def main(episodes: int, requests: int) -> None:
     await engine.dispose()
     os.environ.setdefault("IMM_PLUGINS_ENABLED", "podcast")
     os.environ.setdefault("IMM_PLUGIN_PODCAST_PUBLIC_BASE_URL", BASE)
+    # One client makes every request: lift the per-IP feed budget for the run.
+    os.environ.setdefault("IMM_PLUGIN_PODCAST_FEED_RATE_LIMIT_PER_MINUTE", "1000000")
     db = Database(url)
     await populate(db, episodes)
     app = create_app(Settings(database_url=url, environment="test"), database=db)

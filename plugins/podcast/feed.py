@@ -76,9 +76,12 @@ class Rendered:
 async def show_row(conn: AsyncConnection, slug: str, now: dt.datetime) -> Any:
     """The show, with what decides whether a cached render is still right: its feed_version
     and how many episodes are public at ``now`` (a scheduled one coming due changes that)."""
+    # Consent changes bump feed_version, so counting by status and time is enough here, and
+    # the count is answered from the (show_id, status, publish_at) index alone.
     public = (
         sa.select(sa.func.count()).select_from(episodes_t)
-        .where(episodes_t.c.show_id == shows_t.c.id, visible(now))
+        .where(episodes_t.c.show_id == shows_t.c.id, episodes_t.c.status == "published",
+               episodes_t.c.publish_at <= now)
         .scalar_subquery()
     )
     result = await conn.execute(
