@@ -6,6 +6,8 @@ Artwork is fetched from a real local media host (images generated with Pillow).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 import httpx
@@ -14,9 +16,12 @@ import sqlalchemy as sa
 from imm_graph import models as m
 from imm_graph.db import Database
 from imm_graph.ids import encode_id
+from plugins.podcast import catalogue
 from tests import builders
 from tests.conftest import GraphQLClient, MakeKey, bearer
+from tests.plugins.podcast.conftest import BASE, SHOW, T0, episode_fields, publish_as_of
 from tests.plugins.podcast.media_server import MediaServer
+from tests.schema.test_statement_count import counting
 
 FEED = "/plugins/podcast/talking-generations/feed.xml"
 
@@ -211,3 +216,30 @@ async def test_withdrawn_guest_consent_takes_the_episode_out_of_the_feed(
         event = await session.scalar(sa.select(m.DomainEventRecord).where(
             m.DomainEventRecord.name == "episode.consent_withdrawn"))
     assert event is not None and event.entity == "podcast_episode"
+
+
+async def test_lists_of_episodes_read_their_people_and_seasons_in_one_statement_each(
+    anonymous: GraphQLClient, db: Database,
+) -> None:
+    """No N+1: five episodes' guests, seasons and hubs are three statements, not fifteen."""
+    async with db.transaction() as session:
+        show = await catalogue.create_show(session, BASE, **SHOW)
+        season = await catalogue.add_season(session, show.id, 1, None)
+        for n in range(1, 6):
+            episode = await catalogue.create_episode(
+                session, show.id, **episode_fields(n, season_id=season.id))
+            guest = await catalogue.add_person(session, name=f"Guest {n}")
+            await catalogue.credit(session, guest.id, episode_id=episode.id, role="guest",
+                                   consent_given_at=T0)
+            await publish_as_of(session, episode, T0 + dt.timedelta(days=n))
+    with counting(db) as statements:
+        data = await anonymous("""{ podcastShow(slug: "talking-generations") {
+            episodes(first: 10) { nodes { title seasonNumber hubIds persons { name } } } } }""")
+    nodes = data["podcastShow"]["episodes"]["nodes"]
+    assert [node["persons"] for node in nodes] == [
+        [{"name": f"Guest {n}"}] for n in range(5, 0, -1)]
+    assert {node["seasonNumber"] for node in nodes} == {1}
+    # The table each statement reads first (a subquery's tables do not count).
+    read = [m[1] for s in statements if (m := re.match(r"\s*SELECT .*?\sFROM (\w+)", s, re.S))]
+    for table in ("podcast_credits", "podcast_seasons", "podcast_episode_hubs"):
+        assert read.count(table) == 1, (table, read)
