@@ -66,14 +66,14 @@ class MediaServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body, status = hosted.body, 200
+                body = hosted.body
                 match = re.fullmatch(r"bytes=(\d+)-(\d*)", range_header or "")
                 self.send_response(206 if (match and hosted.ranges) else 200)
                 if match and hosted.ranges:
                     start = int(match[1])
                     end = int(match[2]) if match[2] else len(body) - 1
                     self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
-                    body, status = body[start:end + 1], 206
+                    body = body[start:end + 1]
                 self.send_header("Content-Type", hosted.content_type)
                 self.send_header("Content-Length", str(len(body)))
                 if hosted.ranges:
@@ -81,7 +81,6 @@ class MediaServer:
                 self.end_headers()
                 if with_body:
                     self.wfile.write(body)
-                del status
 
             def do_GET(self) -> None:
                 self._serve(True)
