@@ -119,7 +119,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# imm_graph in production settings,; throwaway secrets.
+# imm_graph in production settings, with throwaway secrets.
 export IMM_DATABASE_URL="$ASYNC_URL" IMM_ENVIRONMENT=production IMM_LOG_LEVEL=WARNING
 export IMM_RATE_LIMIT_PER_MINUTE=1000000000
 COMPILER="${COMPILER:-true}"
