@@ -356,6 +356,7 @@ class _Sender:
     secrets: SecretResolver | None
     settings: OutboxSettings
     allow_private: bool
+    db: Database | None = None
 
     async def send(self, claimed: _Claimed, now: dt.datetime) -> _Outcome:
         started = time.perf_counter()
@@ -390,7 +391,7 @@ class _Sender:
             headers.update(await self.plugins.outbound_credentials(OutboundRequest(
                 claimed.delivery_id, claimed.plugin, claimed.url, claimed.method,
                 claimed.credentials, claimed.body, int(now.timestamp()),
-            )))
+            ), self.db))
         try:
             await check_destination(claimed.url, allow_private=self.allow_private)
         except OutboundRefused as exc:
@@ -549,7 +550,7 @@ async def run_once(
         settings.allow_private_networks if settings.allow_private_networks is not None
         else not production
     )
-    sender = _Sender(client, plugins, secrets, settings, allow_private)
+    sender = _Sender(client, plugins, secrets, settings, allow_private, db)
     claimed = await _claim(db, now, settings)
     report = RunReport(claimed=len(claimed))
 
