@@ -56,6 +56,7 @@ from imm_graph.security.principal import Principal, principal_of
 from imm_graph.security.problem import problem
 from imm_graph.services import api as services
 from imm_graph.services.impact import ImpactFilter
+from imm_graph.validators import validate_nhs_number, validate_ods_code, validate_postcode
 
 __all__ = [
     "PUBLIC",
@@ -112,5 +113,8 @@ __all__ = [
     "sign",
     "signature_headers",
     "user_errors",
+    "validate_nhs_number",
+    "validate_ods_code",
+    "validate_postcode",
     "verify_signed",
 ]
