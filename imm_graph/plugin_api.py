@@ -8,7 +8,7 @@ documented in ``docs/plugins.md``; a worked example lives in ``tests/example_plu
 from __future__ import annotations
 
 from imm_graph import models
-from imm_graph.db import Base, Database
+from imm_graph.db import Base, Database, UTCDateTime, utcnow
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.ids import decode_pk, encode_id
 from imm_graph.models._types import enum_column_type
@@ -85,6 +85,7 @@ __all__ = [
     "RateLimit",
     "SchemaContribution",
     "SignatureProblem",
+    "UTCDateTime",
     "UserError",
     "ValidationError",
     "audit",
@@ -113,6 +114,7 @@ __all__ = [
     "sign",
     "signature_headers",
     "user_errors",
+    "utcnow",
     "validate_nhs_number",
     "validate_ods_code",
     "validate_postcode",
