@@ -36,6 +36,7 @@ from imm_graph.pluginhost.webhooks import (
     verify_signed,
 )
 from imm_graph.schema.context import Context
+from imm_graph.scoring import change as score_change
 from imm_graph.schema.metadata import PUBLIC, bounded, reads
 from imm_graph.schema.mutations import UserError
 from imm_graph.schema.pagination import Connection, PageArgs
@@ -110,6 +111,7 @@ __all__ = [
     "reads",
     "require_scope",
     "requires",
+    "score_change",
     "services",
     "sign",
     "signature_headers",
