@@ -8,6 +8,7 @@ documented in ``docs/plugins.md``; a worked example lives in ``tests/example_plu
 from __future__ import annotations
 
 from imm_graph import models
+from imm_graph.cli.runtime import open_database
 from imm_graph.db import Base, Database, UTCDateTime, utcnow
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.ids import decode_pk, encode_id
@@ -105,6 +106,7 @@ __all__ = [
     "hookimpl",
     "models",
     "once",
+    "open_database",
     "page_args",
     "principal_of",
     "problem",
