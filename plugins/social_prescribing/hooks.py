@@ -30,6 +30,7 @@ from imm_graph.plugin_api import (
     SchemaContribution,
     ValidationError,
     hookimpl,
+    open_database,
     signature_headers,
     utcnow,
 )
@@ -84,7 +85,9 @@ async def imm_graph_on_event(event: DomainEvent, session: AsyncSession) -> None:
 
 
 @hookimpl
-async def imm_graph_outbound_credentials(request: OutboundRequest, db: Database) -> Mapping[str, str]:
+async def imm_graph_outbound_credentials(
+    request: OutboundRequest, db: Database
+) -> Mapping[str, str]:
     """Status updates are signed with the receiving platform's own (current) secret."""
     if not request.credentials or not request.credentials.startswith("platform:"):
         raise LookupError(f"unknown credentials {request.credentials!r}")
@@ -137,10 +140,8 @@ def imm_graph_cli(app: typer.Typer) -> None:
 
 
 def _run(work: Any) -> Any:
-    from imm_graph.plugin_api import open_database  # noqa: PLC0415
-
     async def run() -> Any:
-        db = open_database()
+        db = open_database(None)
         try:
             async with db.transaction(actor=Actor.cli()) as session:
                 return await work(session)
