@@ -243,9 +243,13 @@ class ReferralPayload:
     errors: list[UserError]
 
 
-async def _payload(ctx: Context, referral_id: int, created: bool = False) -> ReferralPayload:
-    rows = await ctx.fetch(_SELECT.where(referrals.c.id == referral_id))
-    return ReferralPayload(referral=build(rows[0]) if rows else None, created=created, errors=[])
+async def _payload(session: AsyncSession, referral_id: int, created: bool = False
+                   ) -> ReferralPayload:
+    """Read back inside the write's transaction (the request's read connection may hold an
+    older snapshot)."""
+    await session.flush()
+    row = (await session.execute(_SELECT.where(referrals.c.id == referral_id))).first()
+    return ReferralPayload(referral=build(row) if row else None, created=created, errors=[])
 
 
 def _failed(exc: ValidationError) -> ReferralPayload:
@@ -273,10 +277,9 @@ class ReferralMutations:
             async with ctx.db.transaction(actor=ctx.actor) as session:
                 held = await _platform_for(session, own, platform)
                 row, created = await service.receive(session, held, data, now)
-                referral_id = row.id
+                return await _payload(session, row.id, created)
         except ValidationError as exc:
             return _failed(exc)
-        return await _payload(ctx, referral_id, created)
 
     @strawberry.mutation(extensions=requires(TRIAGE), description=(
         "Accept a referral into a hub: the person is enrolled there, the platform told."))
@@ -334,9 +337,9 @@ async def _triage(info: Info[Context, None], id: strawberry.ID, work: Any) -> Re
         pk = decode_pk(id, "Referral", "id")
         async with ctx.db.transaction(actor=ctx.actor) as session:
             await work(session, pk)
+            return await _payload(session, pk)
     except ValidationError as exc:
         return _failed(exc)
-    return await _payload(ctx, pk)
 
 
 @strawberry.type

@@ -198,7 +198,7 @@ async def test_unsigned_forged_or_mistimed_requests_are_refused(
     before = await counts(db)
     headers = {
         "unsigned": {"content-type": "application/json"},
-        "wrong secret": signed(NATIVE, secret="whsec_" + "bm90LWEtcGxhdGZvcm0tc2VjcmV0LWF0LWFsbA=="),
+        "wrong secret": signed(NATIVE, secret="whsec_bm90LWEtcGxhdGZvcm0tc2VjcmV0LWF0LWFsbA=="),
         "stale": signed(NATIVE, skew=-301),
         "future": signed(NATIVE, skew=301),
     }[how]
