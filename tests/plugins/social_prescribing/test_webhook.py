@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
+from fhir.resources.R4B.task import Task
 
 from imm_graph.db import Database
 from imm_graph.ids import encode_id
@@ -57,6 +58,7 @@ async def test_a_fhir_bundle_is_received_and_answered_with_a_task(
     task = answer.json()
     assert task["resourceType"] == "Task" and task["status"] == "received"
     assert task["basedOn"][0]["identifier"]["value"] == "EX-2025-000123"
+    Task.model_validate(task)  # a valid R4 Task
     async with db.sessions() as session:
         referral = await session.scalar(sa.select(SocialPrescribingReferral))
         sender = await session.get(SocialPrescribingPlatform, referral.platform_id)
