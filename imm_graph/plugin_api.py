@@ -8,7 +8,8 @@ documented in ``docs/plugins.md``; a worked example lives in ``tests/example_plu
 from __future__ import annotations
 
 from imm_graph import models
-from imm_graph.db import Base, Database
+from imm_graph.cli.runtime import open_database
+from imm_graph.db import Base, Database, UTCDateTime, utcnow
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.ids import decode_pk, encode_id
 from imm_graph.models._types import enum_column_type
@@ -36,6 +37,7 @@ from imm_graph.pluginhost.webhooks import (
     verify_signed,
 )
 from imm_graph.schema.context import Context
+from imm_graph.scoring import change as score_change
 from imm_graph.schema.metadata import PUBLIC, bounded, reads
 from imm_graph.schema.mutations import UserError
 from imm_graph.schema.pagination import Connection, PageArgs
@@ -56,6 +58,7 @@ from imm_graph.security.principal import Principal, principal_of
 from imm_graph.security.problem import problem
 from imm_graph.services import api as services
 from imm_graph.services.impact import ImpactFilter
+from imm_graph.validators import validate_nhs_number, validate_ods_code, validate_postcode
 
 __all__ = [
     "PUBLIC",
@@ -84,6 +87,7 @@ __all__ = [
     "RateLimit",
     "SchemaContribution",
     "SignatureProblem",
+    "UTCDateTime",
     "UserError",
     "ValidationError",
     "audit",
@@ -102,15 +106,21 @@ __all__ = [
     "hookimpl",
     "models",
     "once",
+    "open_database",
     "page_args",
     "principal_of",
     "problem",
     "reads",
     "require_scope",
     "requires",
+    "score_change",
     "services",
     "sign",
     "signature_headers",
     "user_errors",
+    "utcnow",
+    "validate_nhs_number",
+    "validate_ods_code",
+    "validate_postcode",
     "verify_signed",
 ]
