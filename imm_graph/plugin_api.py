@@ -8,6 +8,7 @@ documented in ``docs/plugins.md``; a worked example lives in ``tests/example_plu
 from __future__ import annotations
 
 from imm_graph import models
+from imm_graph.cli.runtime import with_database
 from imm_graph.db import Base, Database
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.ids import decode_pk, encode_id
@@ -113,4 +114,5 @@ __all__ = [
     "signature_headers",
     "user_errors",
     "verify_signed",
+    "with_database",
 ]
