@@ -84,3 +84,28 @@ class NhsReturn(Base):
     submitted_by: Mapped[str | None] = mapped_column(sa.String(120))
     submitted_via: Mapped[str | None] = mapped_column(sa.String(20))  # outbox | download
     delivery_id: Mapped[str | None] = mapped_column(sa.String(36))
+
+
+class ImmutableReturn(Exception):
+    """A signed-off return was about to change (a correction is a new version)."""
+
+
+# What a signed-off return keeps for good (status may still move on to submitted, and
+# is_current is cleared when a correction supersedes it).
+FROZEN = ("commissioner_id", "period_start", "period_end", "period_label", "version", "figures",
+          "warnings", "generated_at", "generated_by", "signed_off_at", "signed_off_by",
+          "content_sha256")
+
+
+@sa.event.listens_for(NhsReturn, "before_update")
+def _refuse_changes_once_signed_off(mapper: Any, connection: Any, target: NhsReturn) -> None:
+    """The last line of defence under the service checks: no code path rewrites a signed-off
+    return's figures, even by mistake."""
+    state = sa.inspect(target)
+    history = state.attrs.status.history
+    before = history.deleted[0] if history.deleted else target.status
+    if before in (SIGNED_OFF, SUBMITTED):
+        changed = [name for name in FROZEN if state.attrs[name].history.has_changes()]
+        if changed:
+            raise ImmutableReturn(
+                f"return {target.id} is signed off; refused to change {', '.join(changed)}")
