@@ -134,12 +134,12 @@ def complementary_warnings(cells: Sequence[Cell]) -> list[str]:
     """Suppressed cells a reader could work out by subtraction inside this return: the only
     suppressed cell of a breakdown whose total is shown (total minus the other cells)."""
     by_key = {c.key: c for c in cells}
-    parts: dict[str, list[Cell]] = defaultdict(list)
+    parts: dict[tuple[str, str], list[Cell]] = defaultdict(list)
     for cell in cells:
-        if cell.total_of:
-            parts[cell.total_of].append(cell)
+        if cell.total_of:  # each breakdown splits the total on its own
+            parts[(cell.total_of, cell.breakdown)].append(cell)
     warnings = []
-    for total_key, members in parts.items():
+    for (total_key, _breakdown), members in parts.items():
         total = by_key.get(total_key)
         hidden = [c for c in members if c.shown() == SUPPRESSED]
         if total is None or total.shown() == SUPPRESSED or len(hidden) != 1:

@@ -64,9 +64,9 @@ async def define_commissioner(
                                      "submissionUrl must be an absolute http(s) URL")
     hub_ids = None
     if hub_codes is not None:
-        rows = dict((await session.execute(
+        rows = {code: hub_id for code, hub_id in (await session.execute(
             sa.select(models.Hub.code, models.Hub.id).where(models.Hub.code.in_(hub_codes))
-        )).tuples().all())
+        )).all()}
         unknown = sorted(set(hub_codes) - set(rows))
         if unknown:
             raise ValidationError.single("hubCodes", "unknown_hub",
@@ -168,10 +168,11 @@ async def sign_off(session: AsyncSession, ret: NhsReturn, *, by: str,
         raise _refuse("already_signed_off",
                       f"return: version {ret.version} is {ret.status.replace('_', ' ')} and "
                       "cannot change; generate it again for a corrected version")
-    ret.status = SIGNED_OFF
-    ret.signed_off_at, ret.signed_off_by = now or utcnow(), by
     commissioner = await session.get(NhsCommissioner, ret.commissioner_id)
     assert commissioner is not None
+    # No query between these lines: they reach the database in one flush, as one change.
+    ret.status = SIGNED_OFF
+    ret.signed_off_at, ret.signed_off_by = now or utcnow(), by
     ret.content_sha256 = render.sha256(files(ret, commissioner, "csv"))
     await session.flush()
     return ret
