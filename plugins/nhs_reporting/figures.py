@@ -10,7 +10,7 @@ the ``nhs_reporting.referrals`` collect topic (social_prescribing), without impo
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -356,17 +356,26 @@ async def data_quality(session: AsyncSession, q: Queries) -> list[Cell]:
     ]
 
 
-async def compute(session: AsyncSession, scope: Scope) -> Figures:
-    """Every section's raw cells for ``scope``."""
+async def compute(session: AsyncSession, scope: Scope,
+                  progress: Callable[[str], None] | None = None) -> Figures:
+    """Every section's raw cells for ``scope``; ``progress`` hears each section's name as it
+    is done (the command line's progress bar)."""
     q = Queries(scope)
     cells: list[Cell] = []
-    cells += await activity(session, q)
-    cells += await people(session, q)
-    cells += await outcomes(session, q)
-    referral_cells = await referrals(session, q)
-    cells += referral_cells or []
-    cells += await data_quality(session, q)
+    referral_cells: list[Cell] | None = None
+    for section in SECTIONS:
+        if section == "referrals":
+            referral_cells = await referrals(session, q)
+            cells += referral_cells or []
+        else:
+            cells += await _SECTION_QUERIES[section](session, q)
+        if progress is not None:
+            progress(section)
     return Figures(cells, referral_cells is not None, scope.within_days)
+
+
+_SECTION_QUERIES = {"activity": activity, "people": people, "outcomes": outcomes,
+                    "data_quality": data_quality}
 
 
 def section_cells(cells: Sequence[Cell], section: str) -> list[Cell]:

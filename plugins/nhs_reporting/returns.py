@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,11 +114,12 @@ async def versions(session: AsyncSession, commissioner_id: int, period: Period) 
 async def generate(
     session: AsyncSession, commissioner: NhsCommissioner, period: Period, *, by: str,
     within_days: int, now: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> NhsReturn:
     """The return's figures computed now: a draft is refreshed in place; once the current
     version is signed off, a correction becomes a new version (both kept, the new one current)."""
     now = now or utcnow()
-    figures = await compute(session, scope_of(commissioner, period, within_days))
+    figures = await compute(session, scope_of(commissioner, period, within_days), progress)
     existing = await versions(session, commissioner.id, period)
     latest = existing[0] if existing else None
     if latest is not None and latest.status == DRAFT:

@@ -9,7 +9,7 @@ import io
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import frictionless
 import openpyxl
@@ -32,7 +32,7 @@ OTHERS = ["podcast", "social_prescribing"]  # this file tests nhs_reporting on i
 class FakeReferrals:
     """Stands in for social_prescribing: answers the referrals topic with raw figures."""
 
-    asked: list[dict[str, Any]] = []
+    asked: ClassVar[list[dict[str, Any]]] = []
 
     @hookimpl
     async def imm_graph_contribute(self, topic: str, params: dict[str, Any]) -> Any:
