@@ -232,7 +232,7 @@ async def people(session: AsyncSession, q: Queries) -> list[Cell]:
     return _ordered(cells)
 
 
-OUT_PAIRS = ("OUT01", "Participants with a pre and a post score")
+OUT_PAIRS = ("OUT01", "Participants with a pre and a post score by the end of the period")
 OUT_PRE = ("OUT02", "Mean score before")
 OUT_POST = ("OUT03", "Mean score after")
 OUT_CHANGE = ("OUT04", "Mean change (after minus before)")
@@ -240,11 +240,13 @@ OUT_SHARE = ("OUT05", "Share with a meaningful improvement (%)")
 
 
 async def outcomes(session: AsyncSession, q: Queries) -> list[Cell]:
-    """Per measure, from the core's impact service (assessments dated in the period; each pair
-    judged by the scoring module's meaningful-change threshold)."""
+    """Per measure, from the core's impact service: every pair (first pre score, last post
+    score) recorded at the commissioner's hubs by the end of the period, cumulative, because a
+    programme's pre and post scores are often months apart and rarely fall in one quarter. Each
+    pair is judged by the scoring module's meaningful-change threshold."""
     p = q.scope.period
     figures = await services.impact(
-        session, ImpactFilter(date_from=p.start, date_to=p.end, hub_ids=q.scope.hub_ids),
+        session, ImpactFilter(date_to=p.end, hub_ids=q.scope.hub_ids),
         frozenset({"outcomes"}),
     )
     cells = []

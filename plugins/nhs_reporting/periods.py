@@ -66,11 +66,16 @@ def parse_period(text: str, field: str = "period") -> Period:
         return Period(dt.date(year, 4, 1), dt.date(year + 1, 3, 31), f"FY{year}/{short:02d}")
     if match := _BARE_QUARTER.match(value):
         year, quarter = int(match[1]), int(match[2])
+        first = dt.date(year, 3 * quarter - 2, 1)
+        calendar_quarter = quarter_containing(first)
+        financial_quarter = fy_quarter(year, quarter)
         raise ValidationError.single(
             field, "ambiguous_quarter",
-            f"{field} '{value}' is ambiguous: write the NHS financial-year quarter "
-            f"'FY{year}/{(year + 1) % 100:02d} Q{quarter}' or the months as an interval "
-            "'YYYY-MM-DD..YYYY-MM-DD'",
+            f"{field} '{value}' is ambiguous: the calendar quarter is "
+            f"{first.isoformat()}..{calendar_quarter.end.isoformat()} "
+            f"('{calendar_quarter.label}'), the NHS financial-year quarter is "
+            f"'{financial_quarter.label}' ({financial_quarter.start.isoformat()}.."
+            f"{financial_quarter.end.isoformat()}); write one of those",
         )
     if match := _MONTH.match(value):
         year, month = int(match[1]), int(match[2])

@@ -49,7 +49,9 @@ def test_a_period_that_is_ambiguous_or_wrong_is_refused_naming_the_field_and_rul
 def test_a_bare_quarter_is_refused_with_the_two_readings_it_could_mean() -> None:
     with pytest.raises(ValidationError) as refused:
         parse_period("2024-Q3")
-    assert "FY2024/25 Q3" in refused.value.errors[0].message
+    message = refused.value.errors[0].message
+    assert "2024-07-01..2024-09-30 ('FY2024/25 Q2')" in message  # the calendar reading
+    assert "'FY2024/25 Q3' (2024-10-01..2024-12-31)" in message  # the NHS reading
 
 
 def test_the_quarter_containing_a_day_follows_the_nhs_year() -> None:
