@@ -199,7 +199,8 @@ async def enqueue_delivery(
         url=url,
         method=method,
         content_type=content_type or "application/json",
-        payload=payload,
+        # SQL NULL, not a JSON null: the table checks that exactly one of the two is set.
+        payload=payload if payload is not None else sa.null(),
         body=bytes(body) if body is not None else None,
         headers=extra,
         idempotency_key=idempotency_key or public_id,
