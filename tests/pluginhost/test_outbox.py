@@ -419,7 +419,7 @@ async def test_a_raw_file_body_is_sent_as_its_exact_bytes_and_content_type(
     db: Database, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
     """A CSV return, say: no JSON payload at all (the row holds SQL NULL, not JSON null)."""
-    body = "MEASURE_ID,MEASURE_VALUE\r\nACT01,4\r\nPEO01,*\r\n".encode()
+    body = b"MEASURE_ID,MEASURE_VALUE\r\nACT01,4\r\nPEO01,*\r\n"
     async with db.transaction() as session:
         queued = await enqueue_delivery(session, plugin=PLUGIN, url=receiver.url, body=body,
                                         content_type="text/csv; charset=utf-8")
