@@ -58,7 +58,8 @@ class OutboxDelivery(TimestampMixin, Base):
     method: Mapped[str] = mapped_column(sa.String(10), default="POST")
     content_type: Mapped[str] = mapped_column(sa.String(200), default="application/json")
     # A JSON body (signed as compact, key-sorted JSON) or raw bytes (FHIR, a form, a file).
-    payload: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    # none_as_null: a raw-body delivery stores SQL NULL here, not JSON null (the CHECK above).
+    payload: Mapped[Any] = mapped_column(sa.JSON(none_as_null=True), nullable=True)
     body: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     headers: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict)
     # Deliveries sharing a key are sent one at a time, in order; a failing one holds the rest.

@@ -1,0 +1,245 @@
+"""The campaign team's GraphQL, used as the team would: draft, edit, publish (refused until every
+rule holds), unpublish, schedule, guests and their consent; and what the public sees.
+
+Artwork is fetched from a real local media host (images generated with Pillow).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from imm_graph import models as m
+from imm_graph.db import Database
+from imm_graph.ids import encode_id
+from plugins.podcast import catalogue
+from tests import builders
+from tests.conftest import GraphQLClient, MakeKey, bearer
+from tests.plugins.podcast.conftest import BASE, SHOW, T0, episode_fields, publish_as_of
+from tests.plugins.podcast.media_server import MediaServer
+from tests.schema.test_statement_count import counting
+
+FEED = "/plugins/podcast/talking-generations/feed.xml"
+
+CREATE_SHOW = """mutation($input: PodcastShowInput!) { createPodcastShow(input: $input) {
+    show { id slug podcastGuid feedUrl } errors { code field message } } }"""
+CREATE_EPISODE = """mutation($show: ID!, $input: PodcastEpisodeInput!) {
+    createPodcastEpisode(show: $show, input: $input) {
+      episode { id guid title summary state } errors { code field message } } }"""
+UPDATE_EPISODE = """mutation($id: ID!, $input: PodcastEpisodeInput!) {
+    updatePodcastEpisode(id: $id, input: $input) {
+      episode { id guid title state enclosure { url length type } } errors { code field } } }"""
+PUBLISH = """mutation($id: ID!, $at: DateTime) { publishPodcastEpisode(id: $id, at: $at) {
+    episode { guid state publishedAt } errors { code field message } } }"""
+UNPUBLISH = """mutation($id: ID!) { unpublishPodcastEpisode(id: $id) {
+    episode { state } errors { code field } } }"""
+PUBLIC_EPISODE = """query($guid: String!) { podcastEpisode(guid: $guid) { guid title } }"""
+
+
+async def make_show(editor: GraphQLClient, media: MediaServer, **overrides: Any) -> dict[str, Any]:
+    data = await editor(CREATE_SHOW, input={
+        "slug": "talking-generations", "title": "Talking Generations", "language": "en-GB",
+        "category": "Society & Culture", "description": "Let's talk.",
+        "artworkUrl": media.url("/art/square-1400.jpg"), **overrides,
+    })
+    assert data["createPodcastShow"]["errors"] == []
+    return data["createPodcastShow"]["show"]
+
+
+async def test_draft_refused_with_every_broken_rule_then_published_with_a_stable_guid(
+    editor: GraphQLClient, anonymous: GraphQLClient, http: httpx.AsyncClient,
+    media: MediaServer, db: Database,
+) -> None:
+    show = await make_show(editor, media)
+    assert show["feedUrl"] == "https://api.imm.example" + FEED  # the public base URL
+    created = (await editor(CREATE_EPISODE, show=show["id"], input={
+        "title": "Jess & Norma",
+        "summary": '<p onclick="x()">Best friends <script>alert(1)</script>'
+                   '<a href="https://imm.example/">more</a></p>',
+    }))["createPodcastEpisode"]
+    draft = created["episode"]
+    assert created["errors"] == [] and draft["state"] == "DRAFT"
+    assert draft["summary"] == ('<p>Best friends <a href="https://imm.example/" '
+                                'rel="noopener noreferrer">more</a></p>')
+
+    refused = (await editor(PUBLISH, id=draft["id"]))["publishPodcastEpisode"]
+    assert refused["episode"] is None
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [
+        ("enclosure.url", "required"), ("enclosure.length", "positive"),
+        ("enclosure.type", "audio_type")]
+    assert await anonymous(PUBLIC_EPISODE, guid=draft["guid"]) == {"podcastEpisode": None}
+
+    edited = (await editor(UPDATE_EPISODE, id=draft["id"], input={
+        "title": "Jess & Norma: best friends",
+        "enclosure": {"url": media.url("/audio/ep1.mp3"), "length": 10240, "type": "audio/mpeg"},
+        "artworkUrl": media.url("/art/square-1400.jpg"),
+    }))["updatePodcastEpisode"]
+    assert edited["errors"] == []
+    assert edited["episode"]["guid"] == draft["guid"]  # edits never change the GUID
+
+    published = (await editor(PUBLISH, id=draft["id"]))["publishPodcastEpisode"]
+    assert published["errors"] == []
+    assert published["episode"]["state"] == "PUBLISHED"
+    assert await anonymous(PUBLIC_EPISODE, guid=draft["guid"]) == {
+        "podcastEpisode": {"guid": draft["guid"], "title": "Jess & Norma: best friends"}}
+    assert draft["guid"].encode() in (await http.get(FEED)).content
+    async with db.sessions() as session:
+        events = list(await session.scalars(
+            sa.select(m.DomainEventRecord.name).where(m.DomainEventRecord.name.like("episode.%"))
+            .order_by(m.DomainEventRecord.id)))
+    assert events == ["episode.saved", "episode.saved", "episode.published"]
+
+    gone = (await editor(UNPUBLISH, id=draft["id"]))["unpublishPodcastEpisode"]
+    assert gone["episode"]["state"] == "DRAFT"
+    assert await anonymous(PUBLIC_EPISODE, guid=draft["guid"]) == {"podcastEpisode": None}
+    assert draft["guid"].encode() not in (await http.get(FEED)).content
+
+
+async def test_refused_artwork_and_a_reused_enclosure_name_their_fields(
+    editor: GraphQLClient, media: MediaServer,
+) -> None:
+    show = await make_show(editor, media, artworkUrl=media.url("/art/missing.jpg"))
+    audio = {"url": "https://media.imm.example/one.mp3", "length": 99, "type": "audio/mpeg"}
+    first = (await editor(CREATE_EPISODE, show=show["id"], input={
+        "title": "One", "enclosure": audio}))["createPodcastEpisode"]["episode"]
+    refused = (await editor(PUBLISH, id=first["id"]))["publishPodcastEpisode"]["errors"]
+    assert [(e["field"], e["code"]) for e in refused] == [("show.artworkUrl",
+                                                           "artwork_unreachable")]
+    reused = (await editor(CREATE_EPISODE, show=show["id"], input={
+        "title": "Two", "enclosure": audio}))["createPodcastEpisode"]
+    assert reused["episode"] is None
+    assert [(e["field"], e["code"]) for e in reused["errors"]] == [("enclosure.url", "duplicate")]
+    bad = (await editor(CREATE_EPISODE, show=show["id"], input={
+        "title": "", "episodeNumber": 0, "chapters": [
+            {"startTime": 10, "title": "b"}, {"startTime": 5, "title": "a"}]}
+    ))["createPodcastEpisode"]["errors"]
+    assert [(e["field"], e["code"]) for e in bad] == [
+        ("title", "required"), ("episodeNumber", "positive"), ("chapters.1.startTime", "ascending")]
+
+
+async def test_only_the_campaign_team_writes_and_sees_drafts(
+    http: httpx.AsyncClient, editor: GraphQLClient, anonymous: GraphQLClient,
+    make_key: MakeKey, media: MediaServer,
+) -> None:
+    show = await make_show(editor, media)
+    draft = (await editor(CREATE_EPISODE, show=show["id"], input={"title": "Draft"})
+             )["createPodcastEpisode"]["episode"]
+    core = GraphQLClient(http, bearer(await make_key(["read:core", "write:core"])))
+    for client in (anonymous, core):
+        refused = await client.raw(CREATE_EPISODE, show=show["id"], input={"title": "x"})
+        assert refused["errors"][0]["extensions"]["scope"] == "publish:podcast"
+        catalogue = await client.raw(
+            'query($s: ID!) { podcastCatalogue(show: $s) { totalCount } }', s=show["id"])
+        assert catalogue["errors"][0]["extensions"]["scope"] == "publish:podcast"
+        hidden = await client('query($id: ID!) { node(id: $id) { id } }', id=draft["id"])
+        assert hidden == {"node": None}
+    seen = await editor("""query($s: ID!, $id: ID!) {
+        podcastCatalogue(show: $s) { nodes { title state } }
+        node(id: $id) { ... on PodcastEpisode { state } } }""", s=show["id"], id=draft["id"])
+    assert seen == {"podcastCatalogue": {"nodes": [{"title": "Draft", "state": "DRAFT"}]},
+                    "node": {"state": "DRAFT"}}
+    # The state is the team's business, not the public's.
+    assert (await anonymous.raw('{ podcastShow(slug: "talking-generations") { episodes {'
+                                ' nodes { state } } } }'))["errors"][0]["extensions"]["scope"] \
+        == "publish:podcast"
+
+
+async def test_hubs_and_programmes_list_their_published_episodes(
+    editor: GraphQLClient, anonymous: GraphQLClient, media: MediaServer, db: Database,
+) -> None:
+    async with db.transaction() as session:
+        org = await builders.organisation(session)
+        hub = await builders.hub(session, org.id)
+        programme = await builders.programme(session)
+        hub_id, programme_id = encode_id("Hub", hub.id), encode_id("Programme", programme.id)
+    show = await make_show(editor, media)
+    guids = []
+    for n in (1, 2):
+        episode = (await editor(CREATE_EPISODE, show=show["id"], input={
+            "title": f"Hub story {n}", "hubs": [hub_id], "programmes": [programme_id],
+            "enclosure": {"url": f"https://media.imm.example/{n}.mp3", "length": 9,
+                          "type": "audio/x-m4a"},
+        }))["createPodcastEpisode"]["episode"]
+        guids.append(episode["guid"])
+        if n == 1:
+            assert (await editor(PUBLISH, id=episode["id"]))["publishPodcastEpisode"][
+                "errors"] == []
+    query = """query($hub: ID!, $programme: ID!) {
+        hub: node(id: $hub) { ... on Hub { episodes { guid title hubIds programmeIds } } }
+        programme: node(id: $programme) { ... on Programme { episodes { guid } } } }"""
+    data = await anonymous(query, hub=hub_id, programme=programme_id)  # public, no key
+    assert data["hub"]["episodes"] == [{"guid": guids[0], "title": "Hub story 1",
+                                        "hubIds": [hub_id], "programmeIds": [programme_id]}]
+    assert data["programme"]["episodes"] == [{"guid": guids[0]}]
+
+
+async def test_withdrawn_guest_consent_takes_the_episode_out_of_the_feed(
+    editor: GraphQLClient, http: httpx.AsyncClient, media: MediaServer, db: Database,
+) -> None:
+    show = await make_show(editor, media)
+    episode = (await editor(CREATE_EPISODE, show=show["id"], input={
+        "title": "#iwill", "enclosure": {"url": "https://media.imm.example/iwill.mp3",
+                                         "length": 5, "type": "audio/mpeg"},
+    }))["createPodcastEpisode"]["episode"]
+    person = (await editor('mutation { addPodcastPerson(name: "Sami Gichki", '
+                           'contactEmail: "sami@private.example") { person errors { code } } }')
+              )["addPodcastPerson"]["person"]
+    credited = (await editor(
+        """mutation($p: ID!, $e: ID!) { creditPodcastPerson(person: $p, episode: $e,
+             role: "guest") { credit { id name role consentGivenAt } errors { code } } }""",
+        p=person, e=episode["id"]))["creditPodcastPerson"]["credit"]
+    refused = (await editor(PUBLISH, id=episode["id"]))["publishPodcastEpisode"]["errors"]
+    assert [(e["field"], e["code"]) for e in refused] == [("persons", "consent")]
+
+    await editor('mutation($c: ID!) { recordPodcastGuestConsent(credit: $c) { errors { code } } }',
+                 c=credited["id"])
+    assert (await editor(PUBLISH, id=episode["id"]))["publishPodcastEpisode"]["errors"] == []
+    feed = (await http.get(FEED)).content
+    assert b"Sami Gichki" in feed and b"private.example" not in feed
+    async with db.sessions() as session:  # the contact address is encrypted at rest
+        stored = await session.scalar(sa.text("SELECT contact_email FROM podcast_persons"))
+    assert "sami@" not in stored
+
+    withdrawn = await editor(
+        """mutation($c: ID!) { withdrawPodcastGuestConsent(credit: $c) {
+             credit { consentWithdrawnAt } errors { code } } }""", c=credited["id"])
+    assert withdrawn["withdrawPodcastGuestConsent"]["credit"]["consentWithdrawnAt"]
+    assert episode["guid"].encode() not in (await http.get(FEED)).content
+    state = await editor('query($id: ID!) { node(id: $id) { ... on PodcastEpisode { state } } }',
+                         id=episode["id"])
+    assert state == {"node": {"state": "WITHHELD"}}
+    async with db.sessions() as session:
+        event = await session.scalar(sa.select(m.DomainEventRecord).where(
+            m.DomainEventRecord.name == "episode.consent_withdrawn"))
+    assert event is not None and event.entity == "podcast_episode"
+
+
+async def test_lists_of_episodes_read_their_people_and_seasons_in_one_statement_each(
+    anonymous: GraphQLClient, db: Database,
+) -> None:
+    """No N+1: five episodes' guests, seasons and hubs are three statements, not fifteen."""
+    async with db.transaction() as session:
+        show = await catalogue.create_show(session, BASE, **SHOW)
+        season = await catalogue.add_season(session, show.id, 1, None)
+        for n in range(1, 6):
+            episode = await catalogue.create_episode(
+                session, show.id, **episode_fields(n, season_id=season.id))
+            guest = await catalogue.add_person(session, name=f"Guest {n}")
+            await catalogue.credit(session, guest.id, episode_id=episode.id, role="guest",
+                                   consent_given_at=T0)
+            await publish_as_of(session, episode, T0 + dt.timedelta(days=n))
+    with counting(db) as statements:
+        data = await anonymous("""{ podcastShow(slug: "talking-generations") {
+            episodes(first: 10) { nodes { title seasonNumber hubIds persons { name } } } } }""")
+    nodes = data["podcastShow"]["episodes"]["nodes"]
+    assert [node["persons"] for node in nodes] == [
+        [{"name": f"Guest {n}"}] for n in range(5, 0, -1)]
+    assert {node["seasonNumber"] for node in nodes} == {1}
+    # The table each statement reads first (a subquery's tables do not count).
+    read = [m[1] for s in statements if (m := re.match(r"\s*SELECT .*?\sFROM (\w+)", s, re.S))]
+    for table in ("podcast_credits", "podcast_seasons", "podcast_episode_hubs"):
+        assert read.count(table) == 1, (table, read)
