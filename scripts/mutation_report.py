@@ -20,10 +20,7 @@ from pathlib import Path
 SETS: dict[str, tuple[str, ...]] = {
     "scoring": ("imm_graph.scoring.*",),
     "validators": ("imm_graph.validators.*",),
-    "signing": (
-        "imm_graph.outbox.x_sign__mutmut_*",
-        "imm_graph.outbox.x_verify_signature__mutmut_*",
-    ),
+    "signing": ("imm_graph.pluginhost.signing.*",),
 }
 EQUIVALENTS = Path(__file__).with_name("mutation-equivalents.txt")
 DETECTED = {"killed", "timeout", "caught by type check"}
