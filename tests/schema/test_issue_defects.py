@@ -5,12 +5,26 @@
 - A reference to a missing record names the GraphQL field and the global ID the client sent,
   not ``participantId: no record with key 999999``.
 - A duplicate says what clashes, not ``assessedOn is already taken``.
+- A mutation a plug-in declares without a scope still needs ``write:core``: a caller without
+  it is refused before the resolver runs.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+
+from imm_graph.app import create_app
+from imm_graph.config import Settings
+from imm_graph.db import Database
 from imm_graph.ids import encode_id
-from tests.conftest import GraphQLClient
+from imm_graph.pluginhost.contract import SchemaContribution
+from imm_graph.schema.app import graphql_endpoint, graphql_routes
+from imm_graph.schema.build import build_schema
+from tests.conftest import GraphQLClient, MakeKey
 
 CREATE_PARTICIPANT = """mutation($ref: String!) { createParticipant(input: {ref: $ref,
   generation: OLDER_PERSON}) { participant { id } errors { code field message } } }"""
@@ -84,3 +98,47 @@ async def test_a_duplicate_assessment_says_what_clashes(gql: GraphQLClient) -> N
     # Another day is no clash.
     other = await gql(RECORD, input={**one, "assessedOn": "2024-01-11"})
     assert other["recordAssessment"]["errors"] == []
+
+
+# --- a plug-in's mutation declared without a scope ----------------------------------------------
+
+POKED: list[str] = []
+
+
+@strawberry.type
+class UnscopedMutation:
+    @strawberry.mutation(description="A plug-in mutation that forgot to declare its scope.")
+    def poke_widget(self) -> bool:
+        POKED.append("poked")
+        return True
+
+
+@pytest.fixture
+async def plugin_client(settings: Settings, db: Database) -> Any:
+    app = create_app(settings, database=db)
+    schema = build_schema(settings, [SchemaContribution(mutations=[UnscopedMutation])])
+    app.router.routes[:] = [
+        route for route in app.router.routes if getattr(route, "path", None) != "/graphql"
+    ] + graphql_routes(graphql_endpoint(settings, schema))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
+    ) as http:
+        yield GraphQLClient(http)
+
+
+async def test_a_plug_in_mutation_without_a_scope_needs_write_core(
+    plugin_client: GraphQLClient, make_key: MakeKey
+) -> None:
+    POKED.clear()
+    for scopes in ([], ["read:core"], ["read:core", "read:impact", "read:personal"]):
+        caller = plugin_client.with_key(await make_key(scopes) if scopes else None)
+        body = await caller.raw("mutation { pokeWidget }")
+        assert body.get("data") is None, body
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+        assert error["extensions"]["scope"] == "write:core"
+        assert error["extensions"]["fields"] == ["Mutation.pokeWidget"]
+    assert POKED == []  # refused before it ran
+    writer = plugin_client.with_key(await make_key(["write:core"]))
+    assert await writer("mutation { pokeWidget }") == {"pokeWidget": True}
+    assert POKED == ["poked"]
