@@ -299,15 +299,27 @@ def test_filters_and_orderings_read_what_they_compare() -> None:
     assert missing("{ hubs(filter: {statuses: [], localAuthority: null}) { totalCount } }",
                    key()) == {}
     assert missing("{ hubs(orderBy: {field: NAME}) { totalCount } }", key()) == {}
+    opened = dataclass_replace(POLICY, public=POLICY.public | {("Query", "organisations"),
+                                                               ("Organisation", "name")})
+    assert missing("{ organisations(filter: {kinds: []}) { totalCount } }", key(),
+                   policy=opened) == {}
+    assert missing("{ organisations(filter: {kinds: [CHARITY]}) { totalCount } }", key(),
+                   policy=opened) == {READ_CORE: ["Organisation.kind (in organisations "
+                                                  "arguments)"]}
     assert missing("{ hubs(orderBy: {field: CODE}) { totalCount } }", key(READ_CORE)) == {}
 
 
 def test_an_ordering_names_the_graphql_field_of_its_column() -> None:
-    # Session's DATE sorts by the column session_date, shown as the field `date`.
+    # Session's DATE sorts by the column session_date, shown as the field `date` (not
+    # `sessionDate`): with only `date` public, ordering by it needs nothing.
     query = "{ sessions(orderBy: {field: DATE}) { totalCount } }"
     assert missing(query, key(), policy=dataclass_replace(
-        POLICY, public=POLICY.public | {("Query", "sessions"), ("Session", "*")}
+        POLICY, public=POLICY.public | {("Query", "sessions"), ("Session", "date")}
     )) == {}
+    assert missing(query, key(), policy=dataclass_replace(
+        POLICY, public=POLICY.public | {("Query", "sessions"), ("Session", "sessionDate"),
+                                        ("Session", "id")}
+    )) == {READ_CORE: ["Session.date (in sessions arguments)", "SessionConnection.totalCount"]}
     opened = dataclass_replace(POLICY, public=POLICY.public | {("Query", "organisations"),
                                                                ("Organisation", "name")})
     assert missing("{ organisations(orderBy: {field: CREATED_AT}) { totalCount } }", key(),
@@ -409,6 +421,8 @@ def test_a_long_list_of_fields_is_cut_at_ten() -> None:
     assert error.extensions == {"code": "FORBIDDEN", "scope": READ_CORE, "fields": fields}
     error = forbidden(READ_CORE, fields[:10], key())
     assert error.message.endswith("T.f8, T.f9")
+    error = forbidden(READ_CORE, fields[:11], key())
+    assert error.message.endswith("T.f8, T.f9 …")
     assert isinstance(error, GraphQLError)
 
 
@@ -432,6 +446,9 @@ def test_node_by_id_checks_the_type_it_finds() -> None:
         return SimpleNamespace(context=SimpleNamespace(principal=principal, settings=SETTINGS),
                                schema=SCHEMA)
 
+    fresh = build_schema(SETTINGS)  # its policy is built here, from the request's settings
+    check_node_type(SimpleNamespace(context=SimpleNamespace(principal=key(), settings=Settings(
+        environment="test", public_fields=["Organisation"])), schema=fresh), "Organisation")
     check_node_type(info(ANONYMOUS), "Hub")
     check_node_type(info(key(READ_CORE)), "Organisation")
     with pytest.raises(GraphQLError) as refused:
