@@ -5,6 +5,9 @@
 A guide while optimising (the fixed cost of a small request is Python time): it reports
 microseconds of wall time per request for each workload, sequentially, after a warm-up. The
 side-by-side run (benchmarks/side_by_side.sh) is what BENCHMARKS.md reports.
+
+``--profile`` shows where the time of each workload goes (pyinstrument, from the ``bench``
+extra: ``.venv/bin/pip install -e '.[bench]'``), the profile BENCHMARKS.md quotes.
 """
 
 from __future__ import annotations
@@ -66,7 +69,9 @@ async def call(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> tup
     return out["status"], out["body"]
 
 
-async def main(url: str, n: int, queries: dict[str, str], compiler: bool) -> None:
+async def main(
+    url: str, n: int, queries: dict[str, str], compiler: bool, profile: bool = False
+) -> None:
     settings = Settings(database_url=url, environment="production", secret_key="x" * 40,
                         sql_compiler=compiler,
                         log_level=os.environ.get("IMM_LOG_LEVEL", "WARNING"),
@@ -84,12 +89,24 @@ async def main(url: str, n: int, queries: dict[str, str], compiler: bool) -> Non
                 status, payload = await call(app, body, headers)
             assert status == 200, payload[:300]
             timings = []
+            profiler = _profiler() if profile else None
             for _ in range(n):
                 started = time.perf_counter()
                 await call(app, body, headers)
                 timings.append(time.perf_counter() - started)
+            if profiler is not None:
+                profiler.stop()
+                print(profiler.output_text(unicode=True, color=False, show_all=False))
             print(f"{name:16} median {statistics.median(timings) * 1e6:8.0f} µs  "
                   f"p10 {sorted(timings)[n // 10] * 1e6:8.0f} µs")
+
+
+def _profiler() -> Any:
+    from pyinstrument import Profiler  # the bench extra: only this option needs it
+
+    profiler = Profiler(interval=0.0002, async_mode="disabled")
+    profiler.start()
+    return profiler
 
 
 if __name__ == "__main__":
@@ -98,5 +115,6 @@ if __name__ == "__main__":
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--nested", action="store_true", help="the nested W3 query instead")
     parser.add_argument("--resolvers", action="store_true", help="IMM_SQL_COMPILER=false")
+    parser.add_argument("--profile", action="store_true", help="where the time goes (pyinstrument)")
     a = parser.parse_args()
-    asyncio.run(main(a.url, a.n, NESTED if a.nested else QUERIES, not a.resolvers))
+    asyncio.run(main(a.url, a.n, NESTED if a.nested else QUERIES, not a.resolvers, a.profile))

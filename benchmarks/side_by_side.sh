@@ -5,6 +5,7 @@
 #   SIZE=tiny benchmarks/side_by_side.sh          # tiny data set, 1 s runs: a smoke run for CI
 #   WORKERS=2 DURATION=20 ROUNDS=3 benchmarks/side_by_side.sh
 #   WORKLOADS=W0,W3 benchmarks/side_by_side.sh
+#   COMPILER=false WORKLOADS=W3 benchmarks/side_by_side.sh   # imm_graph on its resolvers
 #
 # Installs what is missing (the project's .venv, wrk from apt, PostGraphile from npm into
 # benchmarks/peer/node_modules), generates the data set (benchmarks/generate.py) when its
@@ -20,6 +21,7 @@
 #   WRK_THREADS=1        wrk threads; CONNECTIONS=8 keep-alive connections
 #   WORKLOADS            comma-separated subset of W0,W1,W1b,W2,W3,W4 (default: all)
 #   FLOOR=1              0 skips the floor endpoints
+#   COMPILER=true        false: imm_graph answers on its resolvers (IMM_SQL_COMPILER=false)
 #   PORT_PEER=18731 PORT_IMM=18732 PORT_FLOOR=18733
 #   REGENERATE=1         rebuild the data set
 #   BENCH_ADMIN_URL      PostgreSQL superuser URL (default postgresql://postgres@127.0.0.1:5432/postgres)
@@ -117,9 +119,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# imm_graph in production settings, as benchmarks/run.sh serves it; throwaway secrets.
+# imm_graph in production settings, with throwaway secrets.
 export IMM_DATABASE_URL="$ASYNC_URL" IMM_ENVIRONMENT=production IMM_LOG_LEVEL=WARNING
 export IMM_RATE_LIMIT_PER_MINUTE=1000000000
+COMPILER="${COMPILER:-true}"
+[[ "$COMPILER" =~ ^(true|false)$ ]] || { echo "COMPILER must be true or false" >&2; exit 2; }
+export IMM_SQL_COMPILER="$COMPILER"
 IMM_SECRET_KEY="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 IMM_ENCRYPTION_KEYS="$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 export IMM_SECRET_KEY IMM_ENCRYPTION_KEYS
@@ -202,7 +207,7 @@ args=(--peer "http://127.0.0.1:$PORT_PEER/graphql" --peer-pid "$peer_pid"
       --rounds "$ROUNDS" --seconds "$DURATION" --warmup "$WARMUP"
       --threads "$WRK_THREADS" --connections "$CONNECTIONS" --workloads "$WORKLOADS"
       --meta "commit=$commit$dirty" --meta "data=SIZE=$SIZE, database $DB"
-      --meta "servers=PostGraphile $peer_version (1 node $(node --version) process, pool 10) vs imm_graph (uvicorn, $WORKERS worker(s), SQL compiler on, production settings, API key with read:core and read:impact)"
+      --meta "servers=PostGraphile $peer_version (1 node $(node --version) process, pool 10) vs imm_graph (uvicorn, $WORKERS worker(s), SQL compiler $([ "$COMPILER" = true ] && echo on || echo off), production settings, API key with read:core and read:impact)"
       --meta "machine=$(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $pg_version, wrk $wrk_version")
 [ "$FLOOR" = 1 ] || args+=(--no-floor)
 # In the background and waited for, so that a signal reaches the traps at once (bash runs a

@@ -8,6 +8,7 @@ documented in ``docs/plugins.md``; a worked example lives in ``tests/example_plu
 from __future__ import annotations
 
 from imm_graph import models
+from imm_graph.cli.runtime import open_database, with_database
 from imm_graph.db import Base, Database, UTCDateTime, utcnow
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.ids import decode_pk, encode_id
@@ -47,6 +48,7 @@ from imm_graph.schema.plugin_helpers import (
     user_errors,
 )
 from imm_graph.schema.types import Node
+from imm_graph.scoring import change as score_change
 from imm_graph.security.audit import Actor
 from imm_graph.security.audit import record as audit
 from imm_graph.security.crypto import EncryptedDate, EncryptedString, blind_index
@@ -56,6 +58,7 @@ from imm_graph.security.principal import Principal, principal_of
 from imm_graph.security.problem import problem
 from imm_graph.services import api as services
 from imm_graph.services.impact import ImpactFilter
+from imm_graph.validators import validate_nhs_number, validate_ods_code, validate_postcode
 
 __all__ = [
     "PUBLIC",
@@ -103,16 +106,22 @@ __all__ = [
     "hookimpl",
     "models",
     "once",
+    "open_database",
     "page_args",
     "principal_of",
     "problem",
     "reads",
     "require_scope",
     "requires",
+    "score_change",
     "services",
     "sign",
     "signature_headers",
     "user_errors",
     "utcnow",
+    "validate_nhs_number",
+    "validate_ods_code",
+    "validate_postcode",
     "verify_signed",
+    "with_database",
 ]

@@ -296,14 +296,15 @@ def imm_graph_on_event(event: DomainEvent, session: Any, config: Any) -> Awaitab
 
 @hookspec
 def imm_graph_outbound_credentials(
-    request: OutboundRequest, config: Any
+    request: OutboundRequest, db: Any, config: Any
 ) -> Mapping[str, str] | Awaitable[Mapping[str, str]] | None:
     """Headers that authenticate one outbound delivery, obtained when it is sent.
 
     Called for the plug-in's own deliveries that were enqueued with ``credentials="<name>"``,
     just before each attempt: fetch an OAuth client-credentials token, say, and return
     ``{"Authorization": "Bearer …"}``. Nothing returned here is stored. If it raises, the
-    attempt fails and is retried like a partner's error. May be ``async def``.
+    attempt fails and is retried like a partner's error. May be ``async def``. ``db`` is the
+    sending worker's `Database`, for a plug-in keeping a partner's secret in its own table.
     """
 
 

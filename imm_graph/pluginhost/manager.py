@@ -427,12 +427,14 @@ class PluginManager:
                 found.append((hook.plugin, data))
         return found
 
-    async def outbound_credentials(self, request: OutboundRequest) -> dict[str, str]:
+    async def outbound_credentials(
+        self, request: OutboundRequest, db: Any = None
+    ) -> dict[str, str]:
         """Headers from the delivering plug-in's ``imm_graph_outbound_credentials``."""
         hook = self.implementation(request.plugin, "imm_graph_outbound_credentials")
         if hook is None:
             raise LookupError(f"plug-in {request.plugin!r} provides no outbound credentials")
-        return dict(await hook.call_async(request=request) or {})
+        return dict(await hook.call_async(request=request, db=db) or {})
 
     async def delivery_result(self, result: contract.DeliveryResult, session: Any) -> None:
         """Tell the delivering plug-in how a delivery ended (its failure is only logged)."""

@@ -199,7 +199,8 @@ async def enqueue_delivery(
         url=url,
         method=method,
         content_type=content_type or "application/json",
-        payload=payload,
+        # SQL NULL, not JSON null: the check constraint wants exactly one of payload and body.
+        payload=payload if payload is not None else sa.null(),
         body=bytes(body) if body is not None else None,
         headers=extra,
         idempotency_key=idempotency_key or public_id,
@@ -356,6 +357,7 @@ class _Sender:
     secrets: SecretResolver | None
     settings: OutboxSettings
     allow_private: bool
+    db: Database | None = None
 
     async def send(self, claimed: _Claimed, now: dt.datetime) -> _Outcome:
         started = time.perf_counter()
@@ -390,7 +392,7 @@ class _Sender:
             headers.update(await self.plugins.outbound_credentials(OutboundRequest(
                 claimed.delivery_id, claimed.plugin, claimed.url, claimed.method,
                 claimed.credentials, claimed.body, int(now.timestamp()),
-            )))
+            ), self.db))
         try:
             await check_destination(claimed.url, allow_private=self.allow_private)
         except OutboundRefused as exc:
@@ -549,7 +551,7 @@ async def run_once(
         settings.allow_private_networks if settings.allow_private_networks is not None
         else not production
     )
-    sender = _Sender(client, plugins, secrets, settings, allow_private)
+    sender = _Sender(client, plugins, secrets, settings, allow_private, db)
     claimed = await _claim(db, now, settings)
     report = RunReport(claimed=len(claimed))
 

@@ -355,36 +355,14 @@ class _Query:
         return _object(pairs)
 
     def _values(self, relation: Relation, column: str, parent_key: Any) -> sa.ColumnElement[Any]:
-        child = relation.child.alias()
-        link = relation.link.alias() if relation.link is not None else None
-        source, parent = relation.source(child, link)
-        order = [child.c[c].desc() if desc else child.c[c] for c, desc in relation.order]
-        items = sa.func.json_agg(aggregate_order_by(child.c[column], *order))
-        return (
-            sa.select(sa.func.coalesce(items, sa.literal_column("'[]'::json")))
-            .select_from(source)
-            .where(parent == parent_key)
-            .correlate_except(child, *([link] if link is not None else []))
-            .scalar_subquery()
-        )
+        return _json_list(relation, parent_key, lambda child: child.c[column])
 
     def _bounded_list(
         self, relation: Relation, target: str, parent_key: Any, node: FieldNode
     ) -> sa.ColumnElement[Any]:
         spec = SPECS[target]
-        child = relation.child.alias()
-        link = relation.link.alias() if relation.link is not None else None
-        source, parent = relation.source(child, link)
-        order = [child.c[c].desc() if desc else child.c[c] for c, desc in relation.order]
-        items = sa.func.json_agg(
-            aggregate_order_by(self.node_json(spec, child, node.selection_set), *order)
-        )
-        return (
-            sa.select(sa.func.coalesce(items, sa.literal_column("'[]'::json")))
-            .select_from(source)
-            .where(parent == parent_key)
-            .correlate_except(child, *([link] if link is not None else []))
-            .scalar_subquery()
+        return _json_list(
+            relation, parent_key, lambda child: self.node_json(spec, child, node.selection_set)
         )
 
     # --- connections --------------------------------------------------------------------------
@@ -622,3 +600,21 @@ def compile_query(
     if all(value is _ROOT_TYPENAME for _, value in pairs):
         return Constant(orjson.dumps({key: root_type.name for key, _ in pairs}).decode())
     return sa.select(sa.cast(_object(pairs), sa.Text))
+
+
+def _json_list(
+    relation: Relation, parent_key: Any, item: Callable[[Any], sa.ColumnElement[Any]]
+) -> sa.ColumnElement[Any]:
+    """A JSON array of one item per related row, in the relation's order (``[]`` when none)."""
+    child = relation.child.alias()
+    link = relation.link.alias() if relation.link is not None else None
+    source, parent = relation.source(child, link)
+    order = [child.c[c].desc() if desc else child.c[c] for c, desc in relation.order]
+    items = sa.func.json_agg(aggregate_order_by(item(child), *order))
+    return (
+        sa.select(sa.func.coalesce(items, sa.literal_column("'[]'::json")))
+        .select_from(source)
+        .where(parent == parent_key)
+        .correlate_except(child, *([link] if link is not None else []))
+        .scalar_subquery()
+    )

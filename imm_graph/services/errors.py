@@ -53,7 +53,10 @@ _PG_KEY = re.compile(r"Key \(([^)]+)\)")
 
 def from_integrity(exc: IntegrityError, type_name: str = "record") -> ValidationError:
     """The database's last word, for races the service's own checks could not see."""
-    text = str(exc.orig)
+    # asyncpg keeps "Key (a, b)=(…) already exists." in the error's detail, not its text.
+    orig = exc.orig
+    detail = getattr(orig, "detail", None) or getattr(orig.__cause__, "detail", None) or ""
+    text = f"{orig}\n{detail}"
     columns: list[str] = []
     if match := _SQLITE_UNIQUE.search(text):
         columns = [c.split(".")[-1] for c in match.group(1).split(", ")]

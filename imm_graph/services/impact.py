@@ -50,6 +50,8 @@ class ImpactFilter:
     area: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # Any of these hubs (a commissioner's area); projects' rows do not match.
+    hub_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class Slice:
         f, out = self.f, []
         if f.hub_id:
             out.append(hub_col == f.hub_id)
+        if f.hub_ids is not None:
+            out.append(hub_col.in_(f.hub_ids))
         if f.project_id:
             out.append(project_col == f.project_id)
         if f.programme_id:

@@ -413,3 +413,20 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
     half = RetryPolicy(base_delay=dt.timedelta(seconds=10), random=lambda: 0.5)
     assert half.delay(3) == dt.timedelta(seconds=20)
     assert policy.exhausted(5) and not policy.exhausted(4)
+
+
+async def test_a_raw_file_body_is_sent_as_its_exact_bytes_and_content_type(
+    db: Database, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """A CSV return, say: no JSON payload at all (the row holds SQL NULL, not JSON null)."""
+    body = b"MEASURE_ID,MEASURE_VALUE\r\nACT01,4\r\nPEO01,*\r\n"
+    async with db.transaction() as session:
+        queued = await enqueue_delivery(session, plugin=PLUGIN, url=receiver.url, body=body,
+                                        content_type="text/csv; charset=utf-8")
+    report = await send(db, client, utcnow())
+    assert report.delivered == 1
+    [request] = receiver.requests
+    assert request.body == body
+    assert request.headers["content-type"] == "text/csv; charset=utf-8"
+    assert expected_signature(request.headers, body)
+    assert (await delivery(db, queued.id)).payload is None

@@ -160,3 +160,20 @@ async def test_hubs_are_suggested_by_catchment_then_cohorts(db: Database) -> Non
     assert [(hub_id, score) for hub_id, _, score in suggested] == [
         (near.id, 3), (cohort_only.id, 2),
     ]
+
+
+async def test_impact_of_a_set_of_hubs_counts_their_sessions_and_no_others(db: Database) -> None:
+    """`hub_ids` (a commissioner's area): sessions of any listed hub, none of the rest; an empty
+    set counts nothing rather than everything."""
+    async with db.transaction(actor=ACTOR) as session:
+        org = await builders.organisation(session)
+        a = await builders.hub(session, org.id, code="a")
+        b = await builders.hub(session, org.id, code="b")
+        c = await builders.hub(session, org.id, code="c")
+        for hub, older in ((a, 3), (b, 5), (c, 11)):
+            await builders.session_at(session, hub.id, dt.date(2024, 11, 6), older_people=older)
+    async with db.sessions() as session:
+        two = await api.impact(session, api.ImpactFilter(hub_ids=(a.id, b.id)))
+        none = await api.impact(session, api.ImpactFilter(hub_ids=()))
+    assert (two.sessions_delivered, two.attendance.older_people) == (2, 8)
+    assert (none.sessions_delivered, none.attendance.older_people) == (0, 0)

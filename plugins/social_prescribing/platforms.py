@@ -1,0 +1,119 @@
+"""Registered referral platforms: add, list, rotate, remove, and whose signature a request has.
+
+A platform's secrets are Standard Webhooks secrets (``whsec_<base64>``), stored encrypted. A
+rotation keeps the previous secret valid until the next rotation, so a platform can switch
+without dropping a referral.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from imm_graph.plugin_api import SignatureProblem, ValidationError, verify_signed
+from plugins.social_prescribing.models import SocialPrescribingPlatform as Platform
+from plugins.social_prescribing.models import SocialPrescribingReferral
+
+FORMATS = ("native", "fhir")
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _check(name: str, callback_url: str | None, format: str) -> None:
+    if not name or len(name) > 80:
+        raise ValidationError.single("name", "required", "a platform needs a name (≤ 80 chars)")
+    if format not in FORMATS:
+        raise ValidationError.single("format", "code_invalid", "format must be native or fhir")
+    if callback_url is not None:
+        url = httpx.URL(callback_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValidationError.single("callbackUrl", "url_format",
+                                         "callbackUrl must be an absolute http(s) URL")
+
+
+async def add(
+    session: AsyncSession, name: str, *, callback_url: str | None = None,
+    format: str = "native", secret: str | None = None, api_key_id: int | None = None,
+) -> tuple[Platform, str]:
+    """Register a platform; returns it and its secret (shown once, to give to the platform)."""
+    _check(name, callback_url, format)
+    if await session.scalar(sa.select(Platform.id).where(Platform.name == name)) is not None:
+        raise ValidationError.single("name", "duplicate", f"a platform named {name!r} exists")
+    secret = secret or new_secret()
+    platform = Platform(name=name, format=format, secret=secret, callback_url=callback_url,
+                        api_key_id=api_key_id)
+    session.add(platform)
+    await session.flush()
+    return platform, secret
+
+
+async def by_name(session: AsyncSession, name: str) -> Platform:
+    platform = await session.scalar(sa.select(Platform).where(Platform.name == name))
+    if platform is None:
+        raise ValidationError.single("name", "not_found", f"no platform named {name!r}")
+    return platform
+
+
+async def rotate(session: AsyncSession, name: str, now: dt.datetime) -> str:
+    """A new secret; the current one stays valid (as the previous) until the next rotation."""
+    platform = await by_name(session, name)
+    secret = new_secret()
+    platform.previous_secret, platform.secret = platform.secret, secret
+    platform.rotated_at = now
+    await session.flush()
+    return secret
+
+
+async def remove(session: AsyncSession, name: str) -> None:
+    """Remove a platform that sent nothing (one with referrals is kept for their history)."""
+    platform = await by_name(session, name)
+    sent = await session.scalar(sa.select(sa.func.count()).select_from(SocialPrescribingReferral)
+                                .where(SocialPrescribingReferral.platform_id == platform.id))
+    if sent:
+        raise ValidationError.single(
+            "name", "in_use", f"{name!r} sent {sent} referral(s): it cannot be removed")
+    await session.delete(platform)
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class Signed:
+    platform: Platform
+    key: str  # the webhook-id
+
+
+def secrets_of(platform: Platform) -> list[str]:
+    return [s for s in (platform.secret, platform.previous_secret) if s]
+
+
+async def signed_by(
+    session: AsyncSession, headers: Mapping[str, str], body: bytes
+) -> Signed:
+    """The platform whose secret signed this request, or `SignatureProblem`.
+
+    A platform may name itself (``x-imm-platform``) so only its secrets are tried; otherwise
+    every registered platform's are, and the one that matches is the sender.
+    """
+    named = headers.get("x-imm-platform")
+    query = sa.select(Platform).order_by(Platform.id)
+    if named:
+        query = query.where(Platform.name == named)
+    candidates = list(await session.scalars(query))
+    problem: SignatureProblem | None = None
+    for platform in candidates:
+        try:
+            return Signed(platform, verify_signed(secrets_of(platform), headers, body))
+        except SignatureProblem as refused:
+            if refused.code != "bad_signature":
+                raise  # missing headers or a stale timestamp: the same for every platform
+            problem = refused
+    raise problem or SignatureProblem("bad_signature", "no registered platform signed this")

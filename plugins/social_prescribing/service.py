@@ -1,0 +1,364 @@
+"""Referral intake and lifecycle: every write to a referral goes through here.
+
+Each function runs in the caller's transaction, so a referral, its person, its history row,
+its event and its queued status update commit together or not at all. Both doors (webhook and
+GraphQL), staff mutations, the attendance hook and the overdue job call these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from imm_graph.plugin_api import (
+    FieldError,
+    ValidationError,
+    blind_index,
+    emit,
+    encode_id,
+    enqueue_delivery,
+    models,
+    score_change,
+    services,
+)
+from plugins.social_prescribing import models as sp
+from plugins.social_prescribing.intake import REFERRAL_CODE, SNOMED, ReferralData
+
+NAME = "social_prescribing"
+IMM_SYSTEM = "https://intergenerationalmusicmaking.org"
+TASK_STATUS = {
+    sp.RECEIVED: "received", sp.ACCEPTED: "accepted", sp.DECLINED: "rejected",
+    sp.CONTACTED: "in-progress", sp.FIRST_ATTENDED: "in-progress",
+    sp.COMPLETED: "completed", sp.DISENGAGED: "failed", sp.CANCELLED: "cancelled",
+}
+Referral = sp.SocialPrescribingReferral
+Platform = sp.SocialPrescribingPlatform
+Change = sp.SocialPrescribingReferralChange
+
+
+def actor_label(session: AsyncSession) -> str:
+    """Who the transaction acts for (``key:…``, ``social_prescribing:<platform>``, ``cli:…``)."""
+    named = session.info.get("actor_label")
+    if named:
+        return str(named)
+    actor = session.info.get("actor")
+    return str(getattr(actor, "label", None) or "system")
+
+
+def _generation(born: dt.date | None, today: dt.date) -> str:
+    """Participants need a generation; a referral's birth date gives it (adults otherwise)."""
+    if born is None:
+        return "adult"
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age >= 65:
+        return "older_person"
+    if age >= 18:
+        return "adult" if age > 25 else "young_person"
+    return "young_person" if age >= 11 else "child"
+
+
+async def _check_cohorts(session: AsyncSession, data: ReferralData) -> None:
+    if not data.cohorts:
+        return
+    known = set(await session.scalars(
+        sa.select(models.ClinicalCohort.code).where(models.ClinicalCohort.code.in_(data.cohorts))
+    ))
+    path = "cohorts" if data.format == "native" else "ServiceRequest.reasonCode"
+    bad = [c for c in data.cohorts if c not in known]
+    if bad:
+        raise ValidationError([FieldError("unknown_cohort", path,
+                                          f"{c!r} is not an IMM clinical cohort code")
+                               for c in bad])
+
+
+async def _person(session: AsyncSession, data: ReferralData, today: dt.date) -> int:
+    """The participant this referral is about: found by the keyed NHS-number index (nothing is
+    decrypted), or created pseudonymous-plus-referral-data."""
+    assert data.nhs_number is not None
+    found = await services.find_participant_by_nhs_number(session, data.nhs_number)
+    if found is not None:
+        return found
+    try:
+        person = await services.create_participant(
+            session, generation=_generation(data.date_of_birth, today),
+            given_name=data.given_name, family_name=data.family_name,
+            nhs_number=data.nhs_number, date_of_birth=data.date_of_birth,
+            email=data.email, phone=data.phone, postcode=data.postcode,
+            cohort_codes=tuple(data.cohorts),
+        )
+    except ValidationError as exc:
+        prefix = "patient." if data.format == "native" else "Patient."
+        raise ValidationError([FieldError(e.code, prefix + e.field, e.message)
+                               for e in exc.errors]) from None
+    return int(person.id)
+
+
+def _apply(referral: Referral, data: ReferralData) -> None:
+    for name in ("given_name", "family_name", "nhs_number", "date_of_birth", "gender", "phone",
+                 "email", "postcode", "reason", "referrer_ods_code", "referrer_name",
+                 "authored_on"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(referral, name, value)
+    if data.cohorts:
+        referral.cohorts = list(data.cohorts)
+    referral.nhs_number_index = blind_index(data.nhs_number) if data.nhs_number else None
+    referral.postcode_district = data.postcode.split(" ", 1)[0] if data.postcode else None
+    referral.snomed_code = data.snomed_code or REFERRAL_CODE
+
+
+async def receive(
+    session: AsyncSession, platform: Platform, data: ReferralData, now: dt.datetime
+) -> tuple[Referral, bool]:
+    """Store a referral from ``platform``: (the referral, whether it is new).
+
+    The same ``external_id`` again is an update (or, revoked, a cancellation) of the same
+    referral, never a second one.
+    """
+    await _check_cohorts(session, data)
+    referral = await session.scalar(sa.select(Referral).where(
+        Referral.platform_id == platform.id, Referral.external_id == data.external_id
+    ).with_for_update())
+    if referral is None:
+        if data.cancelled:
+            path = "referralId" if data.format == "native" else "ServiceRequest.identifier"
+            raise ValidationError.single(path, "not_found",
+                                         "no referral with this id was received to cancel")
+        referral = Referral(
+            platform_id=platform.id, external_id=data.external_id, format=data.format,
+            status=sp.RECEIVED, received_at=now, consent_active=data.consent_active,
+            cohorts=[], version=1,
+        )
+        _apply(referral, data)
+        referral.participant_id = await _person(session, data, now.date())
+        session.add(referral)
+        await session.flush()
+        session.add(Change(referral_id=referral.id, from_status=None, to_status=sp.RECEIVED,
+                           at=now, actor=actor_label(session)))
+        await emit(session, "referral.received", entity="referral", entity_id=referral.id,
+                   payload={"platform": platform.name, "status": sp.RECEIVED}, change="created")
+        await queue_status_update(session, referral, platform, now)
+        return referral, True
+    if data.cancelled:
+        if referral.status != sp.CANCELLED:
+            await transition(session, referral, sp.CANCELLED, now=now, reason="revoked")
+        return referral, False
+    _apply(referral, data)
+    if not data.consent_active and referral.consent_active:
+        referral.consent_active = False  # no more status updates go back
+    referral.version += 1
+    await session.flush()
+    await emit(session, "referral.updated", entity="referral", entity_id=referral.id,
+               payload={"platform": platform.name, "status": referral.status},
+               change="updated", changed=["details"])
+    return referral, False
+
+
+async def transition(
+    session: AsyncSession,
+    referral: Referral,
+    to: str,
+    *,
+    now: dt.datetime,
+    reason: str | None = None,
+    note: str | None = None,
+) -> Referral:
+    """Move ``referral`` to state ``to``, recording when, who and why; refuses illegal moves."""
+    if to not in sp.TRANSITIONS.get(referral.status, frozenset()):
+        raise ValidationError.single(
+            "status", "illegal_transition",
+            f"a referral that is {referral.status} cannot become {to}",
+        )
+    before = referral.status
+    referral.status = to
+    referral.version += 1
+    if to in (sp.ACCEPTED, sp.DECLINED):
+        referral.decided_at = now
+    session.add(Change(referral_id=referral.id, from_status=before, to_status=to, at=now,
+                       actor=actor_label(session), reason=reason, note=note))
+    await session.flush()
+    await emit(session, f"referral.{to}", entity="referral", entity_id=referral.id,
+               payload={"from": before, "to": to, "reason": reason}, change="updated",
+               changed=["status"])
+    platform = await session.get(Platform, referral.platform_id)
+    assert platform is not None
+    await queue_status_update(session, referral, platform, now)
+    return referral
+
+
+async def get_referral(session: AsyncSession, referral_id: int) -> Referral:
+    referral = await session.scalar(
+        sa.select(Referral).where(Referral.id == referral_id).with_for_update()
+    )
+    if referral is None:
+        raise ValidationError.single("referral", "not_found",
+                                     f"no Referral has the ID {encode_id('Referral', referral_id)}")
+    return referral
+
+
+async def accept(
+    session: AsyncSession, referral_id: int, hub_id: int, now: dt.datetime
+) -> Referral:
+    """Assign a hub: the person is enrolled there (through the core's services)."""
+    referral = await get_referral(session, referral_id)
+    hub = await session.get(models.Hub, hub_id)
+    if hub is None:
+        raise ValidationError.single("hub", "not_found",
+                                     f"no Hub has the ID {encode_id('Hub', hub_id)}")
+    await transition(session, referral, sp.ACCEPTED, now=now)
+    referral.hub_id = hub_id
+    if referral.participant_id is not None:
+        await services.enrol(session, referral.participant_id, hub_id=hub_id,
+                             enrolled_on=now.date())
+    await session.flush()
+    return referral
+
+
+async def decline(
+    session: AsyncSession, referral_id: int, reason: str, now: dt.datetime,
+    note: str | None = None,
+) -> Referral:
+    if reason not in sp.DECLINE_REASONS:
+        raise ValidationError.single(
+            "reason", "code_invalid",
+            f"reason must be one of {', '.join(sorted(sp.DECLINE_REASONS))}")
+    referral = await get_referral(session, referral_id)
+    await transition(session, referral, sp.DECLINED, now=now, reason=reason, note=note)
+    referral.decline_reason = reason
+    await session.flush()
+    return referral
+
+
+async def record_attended(session: AsyncSession, session_id: int, now: dt.datetime) -> int:
+    """From a session's register: referrals whose person attended move to first_attended."""
+    held = await session.get(models.Session, session_id)
+    if held is None:
+        return 0
+    attended = sa.select(models.SessionAttendee.participant_id).where(
+        models.SessionAttendee.session_id == session_id,
+        models.SessionAttendee.status == "attended",
+    )
+    rows = list(await session.scalars(sa.select(Referral).where(
+        Referral.participant_id.in_(attended),
+        Referral.status.in_((sp.ACCEPTED, sp.CONTACTED)),
+    ).order_by(Referral.id)))
+    for referral in rows:
+        referral.first_attended_on = held.session_date
+        await transition(session, referral, sp.FIRST_ATTENDED, now=now)
+    return len(rows)
+
+
+async def closing_summary(session: AsyncSession, referral: Referral) -> dict[str, Any]:
+    """Sessions attended since the referral, and WHO-5 before and after (core scoring)."""
+    if referral.participant_id is None:
+        return {"sessionsAttended": 0}
+    attended = await session.scalar(
+        sa.select(sa.func.count()).select_from(models.SessionAttendee)
+        .join(models.Session, models.Session.id == models.SessionAttendee.session_id)
+        .where(models.SessionAttendee.participant_id == referral.participant_id,
+               models.SessionAttendee.status == "attended",
+               models.Session.session_date >= referral.received_at.date())
+    )
+    summary: dict[str, Any] = {"sessionsAttended": int(attended or 0)}
+    scores = list(await session.execute(
+        sa.select(models.OutcomeAssessment.timepoint, models.OutcomeAssessment.score)
+        .where(models.OutcomeAssessment.participant_id == referral.participant_id,
+               models.OutcomeAssessment.measure == "who5")
+        .order_by(models.OutcomeAssessment.assessed_on, models.OutcomeAssessment.id)
+    ))
+    pre = next((s for t, s in scores if t == "pre"), None)
+    post = next((s for t, s in reversed(scores) if t == "post"), None)
+    if pre is not None and post is not None:
+        moved = score_change("who5", pre, post)
+        summary["who5"] = {"before": pre, "after": post, "change": moved.difference,
+                           "significant": moved.significant}
+    return summary
+
+
+async def status_document(
+    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime
+) -> tuple[bytes, str]:
+    """What goes back to the platform: native JSON, or an IMM-profile FHIR ``Task``."""
+    global_id = encode_id("Referral", referral.id)
+    hub_name = None
+    if referral.hub_id is not None:
+        hub = await session.get(models.Hub, referral.hub_id)
+        hub_name = hub.name if hub is not None else None
+    summary = (await closing_summary(session, referral)
+               if referral.status == sp.COMPLETED else None)
+    if platform.format != "fhir":
+        native: dict[str, Any] = {
+            "referralId": referral.external_id, "immReferralId": global_id,
+            "status": referral.status, "version": referral.version,
+            "changedAt": now.isoformat(),
+        }
+        if referral.decline_reason:
+            native["declineReason"] = referral.decline_reason
+        if hub_name:
+            native["hub"] = hub_name
+        if summary is not None:
+            native["summary"] = summary
+        return orjson.dumps(native, option=orjson.OPT_SORT_KEYS), "application/json"
+    task: dict[str, Any] = {
+        "resourceType": "Task",
+        "id": f"{global_id}-v{referral.version}",
+        "identifier": [{"system": f"{IMM_SYSTEM}/Id/referral", "value": global_id}],
+        "basedOn": [{"type": "ServiceRequest", "identifier": {"value": referral.external_id}}],
+        "status": TASK_STATUS[referral.status],
+        "businessStatus": {"coding": [{"system": f"{IMM_SYSTEM}/CodeSystem/referral-status",
+                                       "code": referral.status}]},
+        "intent": "order",
+        "code": {"coding": [{"system": SNOMED, "code": REFERRAL_CODE,
+                             "display": "Referral to social prescribing service"}]},
+        "lastModified": now.isoformat(),
+        "owner": {"display": hub_name or "Intergenerational Music Making"},
+    }
+    if referral.decline_reason:
+        task["statusReason"] = {
+            "coding": [{"system": f"{IMM_SYSTEM}/CodeSystem/decline-reason",
+                        "code": referral.decline_reason}],
+            "text": sp.DECLINE_REASONS[referral.decline_reason],
+        }
+    if summary is not None:
+        outputs = [{"type": {"text": "sessions attended"},
+                    "valueInteger": summary["sessionsAttended"]}]
+        if "who5" in summary:
+            outputs.append({"type": {"text": "WHO-5 change"},
+                            "valueString": orjson.dumps(summary["who5"]).decode()})
+        task["output"] = outputs
+    return orjson.dumps(task), "application/fhir+json"
+
+
+async def queue_status_update(
+    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime
+) -> None:
+    """Queue the platform's status update: signed with its secret at send time, ordered per
+    referral, retried; one per version. Nothing goes once consent is withdrawn."""
+    if not platform.callback_url or not referral.consent_active:
+        return
+    body, content_type = await status_document(session, referral, platform, now)
+    await enqueue_delivery(
+        session, plugin=NAME, url=platform.callback_url, body=body, content_type=content_type,
+        ordering_key=f"referral:{referral.id}",
+        idempotency_key=f"referral:{referral.id}:v{referral.version}",
+        secret_ref=None, credentials=f"platform:{platform.id}",
+    )
+
+
+async def flag_overdue(session: AsyncSession, now: dt.datetime, days: int) -> int:
+    """Flag, once, referrals with no decision ``days`` after they came in."""
+    cutoff = now - dt.timedelta(days=days)
+    due = list(await session.scalars(sa.select(Referral).where(
+        Referral.status == sp.RECEIVED, Referral.overdue_at.is_(None),
+        Referral.received_at <= cutoff,
+    ).order_by(Referral.id)))
+    for referral in due:
+        referral.overdue_at = now
+        await emit(session, "referral.overdue", entity="referral", entity_id=referral.id,
+                   change="updated", changed=["overdue"])
+    await session.flush()
+    return len(due)
