@@ -118,7 +118,8 @@ async def receive(request: Request) -> Response:
                 held = await session.get(Platform, platform.id)
                 assert held is not None
                 referral, created = await service.receive(session, held, data, now)
-                document, media = await service.status_document(session, referral, held, now)
+                document, media = await service.status_document(
+                    session, referral, held, now, "fhir" if fhir else "native")
         except ValidationError as invalid:
             raise _Refused(invalid.errors) from None
         return Answer(201 if created else 200, document, media)

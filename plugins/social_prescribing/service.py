@@ -280,9 +280,12 @@ async def closing_summary(session: AsyncSession, referral: Referral) -> dict[str
 
 
 async def status_document(
-    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime
+    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime,
+    format: str | None = None,
 ) -> tuple[bytes, str]:
-    """What goes back to the platform: native JSON, or an IMM-profile FHIR ``Task``."""
+    """What goes back to the platform: native JSON, or an IMM-profile FHIR ``Task``
+    (``format``: the answer to a request follows the request's format; callbacks the
+    platform's)."""
     global_id = encode_id("Referral", referral.id)
     hub_name = None
     if referral.hub_id is not None:
@@ -290,7 +293,7 @@ async def status_document(
         hub_name = hub.name if hub is not None else None
     summary = (await closing_summary(session, referral)
                if referral.status == sp.COMPLETED else None)
-    if platform.format != "fhir":
+    if (format or platform.format) != "fhir":
         native: dict[str, Any] = {
             "referralId": referral.external_id, "immReferralId": global_id,
             "status": referral.status, "version": referral.version,
