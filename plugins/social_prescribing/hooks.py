@@ -196,6 +196,12 @@ def cli_commands() -> typer.Typer:
         typer.echo(f"new secret for {name!r} (the previous one stays valid until the next "
                    f"rotation):\n{secret}")
 
+    @platform_cmds.command("link")
+    def link(name: str, key_id: str) -> None:
+        """Link an API key (its public id) to a platform: it then sees only its referrals."""
+        _run(lambda session: platforms.link_key(session, name, key_id))
+        typer.echo(f"API key {key_id} now acts for platform {name!r}")
+
     @platform_cmds.command("remove")
     def remove(name: str) -> None:
         """Remove a platform that has sent no referrals."""

@@ -45,6 +45,8 @@ def test_platforms_add_list_rotate_remove(
     assert re.search(r"whsec_\S+", rotated).group(0) != secret.group(0)  # type: ignore[union-attr]
     duplicate = CliRunner().invoke(cli, ["social-prescribing", "platforms", "add", "joy"])
     assert duplicate.exit_code == 1 and "(duplicate)" in duplicate.output
+    unknown = CliRunner().invoke(cli, ["social-prescribing", "platforms", "link", "joy", "nokey"])
+    assert unknown.exit_code == 1 and "(not_found)" in unknown.output
     run("remove", "joy")
     assert "joy" not in run("list")
 

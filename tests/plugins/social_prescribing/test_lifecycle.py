@@ -18,7 +18,7 @@ from imm_graph.ids import encode_id
 from imm_graph.pluginhost.outbox import OutboxSettings, run_once
 from imm_graph.pluginhost.signing import verify
 from imm_graph.services import api as services
-from plugins.social_prescribing import service
+from plugins.social_prescribing import platforms, service
 from plugins.social_prescribing.models import SocialPrescribingReferral
 from tests import builders
 from tests.conftest import GraphQLClient, MakeKey, bearer
@@ -223,12 +223,8 @@ async def test_a_platform_key_sees_only_its_own_referrals_and_personal_reads_are
     await staff(SUBMIT, doc=other, format="NATIVE", platform="fhir-platform")
     token = await make_key(["read:core", "read:referrals", "write:referrals"],
                          name="fhir-platform key")
-    async with db.transaction() as session:
-        key_pk = await session.scalar(sa.select(m.ApiKey.id).where(
-            m.ApiKey.name == "fhir-platform key"))
-        platform = await session.scalar(sa.select(service.Platform).where(
-            service.Platform.name == "fhir-platform"))
-        platform.api_key_id = key_pk
+    async with db.transaction() as session:  # `platforms link fhir-platform <key id>`
+        await platforms.link_key(session, "fhir-platform", token.split("_")[1])
     own = GraphQLClient(http, bearer(token))
     seen = await own("{ referrals { totalCount nodes { externalId platform } } }")
     assert seen["referrals"] == {"totalCount": 1, "nodes": [
