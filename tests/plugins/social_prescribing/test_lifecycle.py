@@ -240,3 +240,39 @@ async def test_a_platform_key_sees_only_its_own_referrals_and_personal_reads_are
         audited = list(await session.scalars(sa.select(m.AuditEntry.object_type).where(
             m.AuditEntry.action == "read:personal")))
     assert "Referral" in audited
+
+
+async def test_a_fhir_platform_submits_through_graphql_cancels_and_gets_tasks_back(
+    app: Starlette, http: httpx.AsyncClient, staff: GraphQLClient, db: Database,
+    partner: Receiver,
+) -> None:
+    from fhir.resources.R4B.task import Task
+
+    from tests.plugins.social_prescribing.conftest import BUNDLE, FHIR_SECRET
+
+    made = (await staff(SUBMIT, doc=orjson.loads(BUNDLE), format="FHIR",
+                        platform="fhir-platform"))["submitReferral"]
+    assert made["created"] and made["referral"]["platform"] == "fhir-platform"
+    async with db.sessions() as session:
+        pid = await session.scalar(sa.select(SocialPrescribingReferral.participant_id))
+    person = await staff("query($id: ID!) { node(id: $id) { ... on Participant { "
+                         "referrals { externalId status } } } }", id=encode_id("Participant", pid))
+    assert person["node"]["referrals"] == [{"externalId": "EX-2025-000123", "status": "RECEIVED"}]
+    # The referrer revokes it: reason delete, ServiceRequest.status revoked, no Consent needed.
+    revoke = orjson.loads(BUNDLE)
+    header, request = revoke["entry"][0]["resource"], revoke["entry"][1]["resource"]
+    header["reason"]["coding"][0]["code"] = "delete"
+    request["status"] = "revoked"
+    revoke["entry"] = [e for e in revoke["entry"] if e["resource"]["resourceType"] != "Consent"]
+    body = orjson.dumps(revoke)
+    answer = await http.post(URL, content=body, headers=signed(body, secret=FHIR_SECRET,
+                                                                fhir=True, message_id="rv"))
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    for _ in range(2):
+        await send_all(app, db)
+    tasks = [orjson.loads(r.body) for r in partner.requests]
+    assert [t["status"] for t in tasks] == ["received", "cancelled"]
+    for request_ in partner.requests:
+        assert request_.path == "/hooks/imm/fhir"
+        assert request_.headers["content-type"] == "application/fhir+json"
+        Task.model_validate(orjson.loads(request_.body))
