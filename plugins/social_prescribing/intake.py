@@ -179,8 +179,9 @@ def parse_native(document: Any, today: dt.date) -> ReferralData:
     action = document.get("action", "new")
     if action == "cancel":
         action = "delete"
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         errors.add("action", "code_invalid", "action must be new, update or cancel")
+        action = "new"
     patient = document.get("patient")
     if not isinstance(patient, dict):
         errors.add("patient", "required", "patient is required")
@@ -196,7 +197,8 @@ def parse_native(document: Any, today: dt.date) -> ReferralData:
     data = ReferralData(
         external_id=_text(document.get("referralId"), "referralId", errors, required=True) or "",
         action=str(action), format="native",
-        snomed_code=str(document.get("code", REFERRAL_CODE)),
+        snomed_code=document.get("code", REFERRAL_CODE)
+        if isinstance(document.get("code", REFERRAL_CODE), str) else "",
         authored_on=_date(document.get("authoredOn"), "authoredOn", errors),
         nhs_number=_text(patient.get("nhsNumber"), "patient.nhsNumber", errors),
         given_name=_text(patient.get("givenName"), "patient.givenName", errors),
