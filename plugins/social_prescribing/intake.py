@@ -38,6 +38,7 @@ ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 EVENT_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
 REASON_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
 EVENT_CODE = "servicerequest-request"
+COHORT_SYSTEM = "https://intergenerationalmusicmaking.org/CodeSystem/cohort"
 GENDERS = frozenset({"male", "female", "other", "unknown"})
 ACTIONS = frozenset({"new", "update", "delete"})
 
@@ -399,9 +400,9 @@ def parse_fhir(document: Any, today: dt.date, receiver_code: str) -> ReferralDat
                         else request.authoredOn)
     if request.note:
         data.reason = "\n".join(n.text for n in request.note if n.text)[:2000] or None
-    data.cohorts = [code for system, code in
-                    {c for concept in (request.reasonCode or []) for c in _codes(concept)}
-                    if system == "https://intergenerationalmusicmaking.org/CodeSystem/cohort"]
+    cohorts = [c.code for concept in (request.reasonCode or []) for c in (concept.coding or [])
+               if c.system == COHORT_SYSTEM and c.code]
+    data.cohorts = list(dict.fromkeys(cohorts))  # in the order sent, once each
     if patient is not None:
         data.nhs_number = next((i.value for i in (patient.identifier or [])
                                 if i.system == NHS_NUMBER_SYSTEM), None)
