@@ -37,7 +37,6 @@ from imm_graph.pluginhost.webhooks import (
     verify_signed,
 )
 from imm_graph.schema.context import Context
-from imm_graph.scoring import change as score_change
 from imm_graph.schema.metadata import PUBLIC, bounded, reads
 from imm_graph.schema.mutations import UserError
 from imm_graph.schema.pagination import Connection, PageArgs
@@ -49,6 +48,7 @@ from imm_graph.schema.plugin_helpers import (
     user_errors,
 )
 from imm_graph.schema.types import Node
+from imm_graph.scoring import change as score_change
 from imm_graph.security.audit import Actor
 from imm_graph.security.audit import record as audit
 from imm_graph.security.crypto import EncryptedDate, EncryptedString, blind_index
