@@ -95,6 +95,12 @@ async def test_accepting_enrols_the_person_and_each_change_reaches_the_platform_
         enrolled = await session.scalar(sa.select(m.Enrolment.hub_id).where(
             m.Enrolment.participant_id == row.participant_id))
     assert enrolled == hub
+    by_hub = "query($hub: ID!, $s: [ReferralStatus!]) { referrals(hub: $hub, status: $s) " \
+        "{ totalCount } }"
+    assert (await staff(by_hub, hub=encode_id("Hub", hub), s=["ACCEPTED"])
+            )["referrals"]["totalCount"] == 1
+    assert (await staff(by_hub, hub=encode_id("Hub", hub), s=["RECEIVED"])
+            )["referrals"]["totalCount"] == 0
     # Declining now is illegal: the error names both states.
     refused = await staff("""mutation($id: ID!) { declineReferral(id: $id, reason: "no_capacity")
         { referral { id } errors { code message } } }""", id=rid)
@@ -230,6 +236,22 @@ async def test_a_platform_key_sees_only_its_own_referrals_and_personal_reads_are
     assert seen["referrals"] == {"totalCount": 1, "nodes": [
         {"externalId": "FHIR-SIDE-1", "platform": "fhir-platform"}]}
     assert (await staff("{ referrals { totalCount } }"))["referrals"]["totalCount"] == 2
+    # Relay paging, newest first, and the date filter (inclusive days).
+    page = "query($after: String) { referrals(first: 1, after: $after) { nodes { externalId } " \
+        "pageInfo { hasNextPage endCursor } } }"
+    first = (await staff(page))["referrals"]
+    second = (await staff(page, after=first["pageInfo"]["endCursor"]))["referrals"]
+    assert [first["nodes"], second["nodes"]] == [[{"externalId": "FHIR-SIDE-1"}],
+                                                 [{"externalId": "EX-2025-000124"}]]
+    assert first["pageInfo"]["hasNextPage"] and not second["pageInfo"]["hasNextPage"]
+    dated = "query($f: Date, $t: Date) { referrals(receivedFrom: $f, receivedTo: $t) " \
+        "{ totalCount } }"
+    today = dt.datetime.now(dt.UTC).date()
+    assert (await staff(dated, f=str(today), t=str(today)))["referrals"]["totalCount"] == 2
+    tomorrow = str(today + dt.timedelta(days=1))
+    assert (await staff(dated, f=tomorrow, t=None))["referrals"]["totalCount"] == 0
+    assert (await staff(dated, f=None, t=str(today - dt.timedelta(days=1)))
+            )["referrals"]["totalCount"] == 0
     denied = await staff.raw("{ referrals { nodes { nhsNumber } } }")
     assert denied["errors"][0]["extensions"]["scope"] == "read:personal"
     clinician = GraphQLClient(http, bearer(await make_key(
