@@ -79,9 +79,12 @@ def imm_graph_routes() -> Sequence[Any]:
 
 @hookimpl
 async def imm_graph_on_event(event: DomainEvent, session: AsyncSession) -> None:
-    """A session's register: referred people who attended move to first_attended."""
+    """A session's register: referred people who attended move to first_attended. A withdrawn
+    referral_sharing consent stops the person's status updates."""
     if event.name == "session.register_recorded":
         await service.record_attended(session, int(event.entity_id), utcnow())
+    elif event.name == "consent.saved":
+        await service.consent_changed(session, int(event.entity_id))
 
 
 @hookimpl

@@ -160,6 +160,13 @@ async def test_overdue_is_flagged_once_and_staff_can_filter_on_it(
         assert await service.flag_overdue(session, soon, 14) == 0
         assert await service.flag_overdue(session, later, 14) == 1
         assert await service.flag_overdue(session, later + dt.timedelta(days=1), 14) == 0
+    # Staff record that the person withdrew consent to sharing: updates stop.
+    async with db.transaction() as session:
+        consent = await session.scalar(sa.select(m.Consent.id).where(
+            m.Consent.purpose == "referral_sharing"))
+        await services.withdraw_consent(session, consent, withdrawn_at=later)
+    async with db.sessions() as session:
+        assert (await session.scalar(sa.select(SocialPrescribingReferral))).consent_active is False
     query = "query($o: Boolean) { referrals(overdue: $o) { totalCount nodes { overdue } } }"
     assert (await staff(query, o=True))["referrals"] == {
         "totalCount": 1, "nodes": [{"overdue": True}]}
@@ -214,6 +221,9 @@ async def test_completion_sends_a_closing_summary_and_withdrawn_consent_stops_up
     async with db.transaction() as session:
         row = await session.get(SocialPrescribingReferral, pk)
         assert row.consent_active is False
+        sharing = await session.scalar(sa.select(m.Consent).where(
+            m.Consent.participant_id == pid, m.Consent.purpose == "referral_sharing"))
+        assert sharing.withdrawn_at is not None  # the core consent record says so too
         await service.queue_status_update(session, row,
                                           await session.get(service.Platform, row.platform_id),
                                           service_now())
