@@ -164,6 +164,11 @@ REFUSED = [
         postalCode="TW3")), True, 422, "postcode_format", "Patient.address.postalCode"),
     ("bad ODS code", _native(lambda d: d["referrer"].update(odsCode="E8!")), False, 422,
      "ods_code_format", "referrer.odsCode"),
+    # Found inside the transaction (it needs the database): rolled back, receipt and all.
+    ("unknown cohort", _native(lambda d: d.update(cohorts=["older_people", "astronauts"])),
+     False, 422, "unknown_cohort", "cohorts"),
+    ("cancelling what was never sent", _native(lambda d: d.update(action="cancel")), False,
+     422, "not_found", "referralId"),
 ]
 
 
