@@ -79,9 +79,12 @@ def imm_graph_routes() -> Sequence[Any]:
 
 @hookimpl
 async def imm_graph_on_event(event: DomainEvent, session: AsyncSession) -> None:
-    """A session's register: referred people who attended move to first_attended."""
+    """A session's register: referred people who attended move to first_attended. A withdrawn
+    referral_sharing consent stops the person's status updates."""
     if event.name == "session.register_recorded":
         await service.record_attended(session, int(event.entity_id), utcnow())
+    elif event.name == "consent.saved":
+        await service.consent_changed(session, int(event.entity_id))
 
 
 @hookimpl
@@ -195,6 +198,12 @@ def cli_commands() -> typer.Typer:
         secret = _run(lambda session: platforms.rotate(session, name, utcnow()))
         typer.echo(f"new secret for {name!r} (the previous one stays valid until the next "
                    f"rotation):\n{secret}")
+
+    @platform_cmds.command("link")
+    def link(name: str, key_id: str) -> None:
+        """Link an API key (its public id) to a platform: it then sees only its referrals."""
+        _run(lambda session: platforms.link_key(session, name, key_id))
+        typer.echo(f"API key {key_id} now acts for platform {name!r}")
 
     @platform_cmds.command("remove")
     def remove(name: str) -> None:

@@ -38,6 +38,7 @@ ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 EVENT_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
 REASON_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
 EVENT_CODE = "servicerequest-request"
+COHORT_SYSTEM = "https://intergenerationalmusicmaking.org/CodeSystem/cohort"
 GENDERS = frozenset({"male", "female", "other", "unknown"})
 ACTIONS = frozenset({"new", "update", "delete"})
 
@@ -179,8 +180,9 @@ def parse_native(document: Any, today: dt.date) -> ReferralData:
     action = document.get("action", "new")
     if action == "cancel":
         action = "delete"
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         errors.add("action", "code_invalid", "action must be new, update or cancel")
+        action = "new"
     patient = document.get("patient")
     if not isinstance(patient, dict):
         errors.add("patient", "required", "patient is required")
@@ -196,7 +198,8 @@ def parse_native(document: Any, today: dt.date) -> ReferralData:
     data = ReferralData(
         external_id=_text(document.get("referralId"), "referralId", errors, required=True) or "",
         action=str(action), format="native",
-        snomed_code=str(document.get("code", REFERRAL_CODE)),
+        snomed_code=document.get("code", REFERRAL_CODE)
+        if isinstance(document.get("code", REFERRAL_CODE), str) else "",
         authored_on=_date(document.get("authoredOn"), "authoredOn", errors),
         nhs_number=_text(patient.get("nhsNumber"), "patient.nhsNumber", errors),
         given_name=_text(patient.get("givenName"), "patient.givenName", errors),
@@ -397,9 +400,9 @@ def parse_fhir(document: Any, today: dt.date, receiver_code: str) -> ReferralDat
                         else request.authoredOn)
     if request.note:
         data.reason = "\n".join(n.text for n in request.note if n.text)[:2000] or None
-    data.cohorts = [code for system, code in
-                    {c for concept in (request.reasonCode or []) for c in _codes(concept)}
-                    if system == "https://intergenerationalmusicmaking.org/CodeSystem/cohort"]
+    cohorts = [c.code for concept in (request.reasonCode or []) for c in (concept.coding or [])
+               if c.system == COHORT_SYSTEM and c.code]
+    data.cohorts = list(dict.fromkeys(cohorts))  # in the order sent, once each
     if patient is not None:
         data.nhs_number = next((i.value for i in (patient.identifier or [])
                                 if i.system == NHS_NUMBER_SYSTEM), None)

@@ -17,7 +17,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from imm_graph.plugin_api import SignatureProblem, ValidationError, verify_signed
+from imm_graph.plugin_api import SignatureProblem, ValidationError, models, verify_signed
 from plugins.social_prescribing.models import SocialPrescribingPlatform as Platform
 from plugins.social_prescribing.models import SocialPrescribingReferral
 
@@ -71,6 +71,17 @@ async def rotate(session: AsyncSession, name: str, now: dt.datetime) -> str:
     platform.rotated_at = now
     await session.flush()
     return secret
+
+
+async def link_key(session: AsyncSession, name: str, key_id: str) -> None:
+    """Link an API key (its public id) to a platform: with it, GraphQL shows that platform's
+    referrals only, and ``submitReferral`` submits as that platform."""
+    platform = await by_name(session, name)
+    found = await session.scalar(sa.select(models.ApiKey.id).where(models.ApiKey.key_id == key_id))
+    if found is None:
+        raise ValidationError.single("keyId", "not_found", f"no API key has the id {key_id!r}")
+    platform.api_key_id = int(found)
+    await session.flush()
 
 
 async def remove(session: AsyncSession, name: str) -> None:

@@ -88,6 +88,18 @@ class _Refused(Exception):
 
 
 async def receive(request: Request) -> Response:
+    """The route: whatever goes wrong inside, the platform gets an answer it can act on."""
+    fhir = intake.is_fhir(request.headers.get("content-type", ""))
+    try:
+        return await _receive(request)
+    except Exception as exc:  # never a 500 with a stack trace; nothing was stored
+        log.error("referral intake failed", error=type(exc).__name__)
+        return refusal(fhir, 503, "Service Unavailable", [FieldError(
+            "internal", "", "the referral could not be stored now; retry with the same "
+            "webhook-id")])
+
+
+async def _receive(request: Request) -> Response:
     content_type = request.headers.get("content-type", "")
     fhir = intake.is_fhir(content_type)
     if not fhir and not content_type.lower().startswith("application/json"):
@@ -118,7 +130,8 @@ async def receive(request: Request) -> Response:
                 held = await session.get(Platform, platform.id)
                 assert held is not None
                 referral, created = await service.receive(session, held, data, now)
-                document, media = await service.status_document(session, referral, held, now)
+                document, media = await service.status_document(
+                    session, referral, held, now, "fhir" if fhir else "native")
         except ValidationError as invalid:
             raise _Refused(invalid.errors) from None
         return Answer(201 if created else 200, document, media)
@@ -130,9 +143,4 @@ async def receive(request: Request) -> Response:
             "idempotency_conflict", "webhook-id", str(conflict))])
     except _Refused as refused:
         return refusal(fhir, 422, "Invalid referral", refused.errors)
-    except Exception as exc:  # never a 500 with a stack trace; the platform retries later
-        log.error("referral intake failed", error=type(exc).__name__)
-        return refusal(fhir, 503, "Service Unavailable", [FieldError(
-            "internal", "", "the referral could not be stored now; retry with the same "
-            "webhook-id")])
     return Response(answer.body, answer.status_code, media_type=answer.content_type)

@@ -97,6 +97,49 @@ async def _person(session: AsyncSession, data: ReferralData, today: dt.date) -> 
     return int(person.id)
 
 
+async def _record_sharing_consent(
+    session: AsyncSession, participant_id: int | None, now: dt.datetime
+) -> None:
+    """The person agreed that status and outcomes go back to the referrer: a core consent
+    (purpose referral_sharing, recorded by the referrer), unless one is already held."""
+    if participant_id is None:
+        return
+    held = await session.scalar(sa.select(models.Consent.id).where(
+        models.Consent.participant_id == participant_id,
+        models.Consent.purpose == "referral_sharing", models.Consent.withdrawn_at.is_(None)))
+    if held is None:
+        await services.record_consent(session, participant_id=participant_id,
+                                      purpose="referral_sharing", given_at=now,
+                                      given_by="referrer_recorded")
+
+
+async def _withdraw_sharing_consent(
+    session: AsyncSession, participant_id: int | None, now: dt.datetime
+) -> None:
+    if participant_id is None:
+        return
+    for consent_id in list(await session.scalars(sa.select(models.Consent.id).where(
+            models.Consent.participant_id == participant_id,
+            models.Consent.purpose == "referral_sharing",
+            models.Consent.withdrawn_at.is_(None)))):
+        await services.withdraw_consent(session, consent_id, withdrawn_at=now,
+                                        reason="withdrawn through the referral platform")
+
+
+async def consent_changed(session: AsyncSession, consent_id: int) -> int:
+    """A core consent changed: if the person withdrew referral_sharing (staff recorded it, or
+    the platform did), their referrals send nothing more. Returns the referrals stopped."""
+    consent = await session.get(models.Consent, consent_id)
+    if consent is None or consent.withdrawn_at is None or consent.participant_id is None \
+            or consent.purpose != "referral_sharing":
+        return 0
+    result = await session.execute(
+        sa.update(Referral).where(Referral.participant_id == consent.participant_id,
+                                  Referral.consent_active.is_(True))
+        .values(consent_active=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _apply(referral: Referral, data: ReferralData) -> None:
     for name in ("given_name", "family_name", "nhs_number", "date_of_birth", "gender", "phone",
                  "email", "postcode", "reason", "referrer_ods_code", "referrer_name",
@@ -135,6 +178,7 @@ async def receive(
         )
         _apply(referral, data)
         referral.participant_id = await _person(session, data, now.date())
+        await _record_sharing_consent(session, referral.participant_id, now)
         session.add(referral)
         await session.flush()
         session.add(Change(referral_id=referral.id, from_status=None, to_status=sp.RECEIVED,
@@ -150,6 +194,7 @@ async def receive(
     _apply(referral, data)
     if not data.consent_active and referral.consent_active:
         referral.consent_active = False  # no more status updates go back
+        await _withdraw_sharing_consent(session, referral.participant_id, now)
     referral.version += 1
     await session.flush()
     await emit(session, "referral.updated", entity="referral", entity_id=referral.id,
@@ -280,9 +325,12 @@ async def closing_summary(session: AsyncSession, referral: Referral) -> dict[str
 
 
 async def status_document(
-    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime
+    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime,
+    format: str | None = None,
 ) -> tuple[bytes, str]:
-    """What goes back to the platform: native JSON, or an IMM-profile FHIR ``Task``."""
+    """What goes back to the platform: native JSON, or an IMM-profile FHIR ``Task``
+    (``format``: the answer to a request follows the request's format; callbacks the
+    platform's)."""
     global_id = encode_id("Referral", referral.id)
     hub_name = None
     if referral.hub_id is not None:
@@ -290,7 +338,7 @@ async def status_document(
         hub_name = hub.name if hub is not None else None
     summary = (await closing_summary(session, referral)
                if referral.status == sp.COMPLETED else None)
-    if platform.format != "fhir":
+    if (format or platform.format) != "fhir":
         native: dict[str, Any] = {
             "referralId": referral.external_id, "immReferralId": global_id,
             "status": referral.status, "version": referral.version,

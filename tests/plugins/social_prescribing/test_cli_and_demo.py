@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from imm_graph.cli.plugins import register
 from imm_graph.db import Database
-from imm_graph.demo import seed_demo
 from imm_graph.pluginhost.jobs import run_due_jobs
 from imm_graph.pluginhost.manager import PluginManager
-from plugins.social_prescribing import service
+from plugins.social_prescribing import demo, service
 from plugins.social_prescribing.models import SocialPrescribingPlatform, SocialPrescribingReferral
+from tests import builders
 from tests.plugins.social_prescribing.test_reporting import person
 
 
@@ -45,26 +45,31 @@ def test_platforms_add_list_rotate_remove(
     assert re.search(r"whsec_\S+", rotated).group(0) != secret.group(0)  # type: ignore[union-attr]
     duplicate = CliRunner().invoke(cli, ["social-prescribing", "platforms", "add", "joy"])
     assert duplicate.exit_code == 1 and "(duplicate)" in duplicate.output
+    unknown = CliRunner().invoke(cli, ["social-prescribing", "platforms", "link", "joy", "nokey"])
+    assert unknown.exit_code == 1 and "(not_found)" in unknown.output
     run("remove", "joy")
     assert "joy" not in run("list")
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_the_demo_adds_a_platform_and_referrals_in_several_states_once(
-    app: Starlette, db: Database
+    db: Database
 ) -> None:
-    # The app attached its plug-ins to ``db``: seeding asks them for their demo rows.
-    first = await seed_demo(db)
-    second = await seed_demo(db)
-    assert first["social_prescribing_referrals"] == second["social_prescribing_referrals"] == 5
+    async with db.transaction() as session:  # the real hubs the demo referrals go to
+        host = (await builders.organisation(session)).id
+        for code in ("HSL-HTC", "WOK-HUB"):
+            await builders.hub(session, host, code=code, name=f"{code} hub")
+    async with db.transaction() as session:
+        first = await demo.seed(session)
+    async with db.transaction() as session:
+        second = await demo.seed(session)
+    assert first == second == {"social_prescribing_platforms": 1,
+                               "social_prescribing_referrals": 5}
     async with db.sessions() as session:
         states = sorted(await session.scalars(sa.select(SocialPrescribingReferral.status)))
         overdue = await session.scalar(sa.select(sa.func.count()).where(
             SocialPrescribingReferral.overdue_at.is_not(None)))
-        platforms = await session.scalar(sa.select(sa.func.count()).select_from(
-            SocialPrescribingPlatform))
     assert states == ["accepted", "declined", "first_attended", "received", "received"]
-    assert overdue == 1 and platforms == 1
+    assert overdue == 1  # received 20 days ago, no decision
 
 
 async def test_the_overdue_job_runs_from_the_worker_and_health_reports(

@@ -18,7 +18,7 @@ from imm_graph.ids import encode_id
 from imm_graph.pluginhost.outbox import OutboxSettings, run_once
 from imm_graph.pluginhost.signing import verify
 from imm_graph.services import api as services
-from plugins.social_prescribing import service
+from plugins.social_prescribing import platforms, service
 from plugins.social_prescribing.models import SocialPrescribingReferral
 from tests import builders
 from tests.conftest import GraphQLClient, MakeKey, bearer
@@ -95,6 +95,12 @@ async def test_accepting_enrols_the_person_and_each_change_reaches_the_platform_
         enrolled = await session.scalar(sa.select(m.Enrolment.hub_id).where(
             m.Enrolment.participant_id == row.participant_id))
     assert enrolled == hub
+    by_hub = "query($hub: ID!, $s: [ReferralStatus!]) { referrals(hub: $hub, status: $s) " \
+        "{ totalCount } }"
+    assert (await staff(by_hub, hub=encode_id("Hub", hub), s=["ACCEPTED"])
+            )["referrals"]["totalCount"] == 1
+    assert (await staff(by_hub, hub=encode_id("Hub", hub), s=["RECEIVED"])
+            )["referrals"]["totalCount"] == 0
     # Declining now is illegal: the error names both states.
     refused = await staff("""mutation($id: ID!) { declineReferral(id: $id, reason: "no_capacity")
         { referral { id } errors { code message } } }""", id=rid)
@@ -154,6 +160,13 @@ async def test_overdue_is_flagged_once_and_staff_can_filter_on_it(
         assert await service.flag_overdue(session, soon, 14) == 0
         assert await service.flag_overdue(session, later, 14) == 1
         assert await service.flag_overdue(session, later + dt.timedelta(days=1), 14) == 0
+    # Staff record that the person withdrew consent to sharing: updates stop.
+    async with db.transaction() as session:
+        consent = await session.scalar(sa.select(m.Consent.id).where(
+            m.Consent.purpose == "referral_sharing"))
+        await services.withdraw_consent(session, consent, withdrawn_at=later)
+    async with db.sessions() as session:
+        assert (await session.scalar(sa.select(SocialPrescribingReferral))).consent_active is False
     query = "query($o: Boolean) { referrals(overdue: $o) { totalCount nodes { overdue } } }"
     assert (await staff(query, o=True))["referrals"] == {
         "totalCount": 1, "nodes": [{"overdue": True}]}
@@ -208,6 +221,9 @@ async def test_completion_sends_a_closing_summary_and_withdrawn_consent_stops_up
     async with db.transaction() as session:
         row = await session.get(SocialPrescribingReferral, pk)
         assert row.consent_active is False
+        sharing = await session.scalar(sa.select(m.Consent).where(
+            m.Consent.participant_id == pid, m.Consent.purpose == "referral_sharing"))
+        assert sharing.withdrawn_at is not None  # the core consent record says so too
         await service.queue_status_update(session, row,
                                           await session.get(service.Platform, row.platform_id),
                                           service_now())
@@ -223,17 +239,29 @@ async def test_a_platform_key_sees_only_its_own_referrals_and_personal_reads_are
     await staff(SUBMIT, doc=other, format="NATIVE", platform="fhir-platform")
     token = await make_key(["read:core", "read:referrals", "write:referrals"],
                          name="fhir-platform key")
-    async with db.transaction() as session:
-        key_pk = await session.scalar(sa.select(m.ApiKey.id).where(
-            m.ApiKey.name == "fhir-platform key"))
-        platform = await session.scalar(sa.select(service.Platform).where(
-            service.Platform.name == "fhir-platform"))
-        platform.api_key_id = key_pk
+    async with db.transaction() as session:  # `platforms link fhir-platform <key id>`
+        await platforms.link_key(session, "fhir-platform", token.split("_")[1])
     own = GraphQLClient(http, bearer(token))
     seen = await own("{ referrals { totalCount nodes { externalId platform } } }")
     assert seen["referrals"] == {"totalCount": 1, "nodes": [
         {"externalId": "FHIR-SIDE-1", "platform": "fhir-platform"}]}
     assert (await staff("{ referrals { totalCount } }"))["referrals"]["totalCount"] == 2
+    # Relay paging, newest first, and the date filter (inclusive days).
+    page = "query($after: String) { referrals(first: 1, after: $after) { nodes { externalId } " \
+        "pageInfo { hasNextPage endCursor } } }"
+    first = (await staff(page))["referrals"]
+    second = (await staff(page, after=first["pageInfo"]["endCursor"]))["referrals"]
+    assert [first["nodes"], second["nodes"]] == [[{"externalId": "FHIR-SIDE-1"}],
+                                                 [{"externalId": "EX-2025-000124"}]]
+    assert first["pageInfo"]["hasNextPage"] and not second["pageInfo"]["hasNextPage"]
+    dated = "query($f: Date, $t: Date) { referrals(receivedFrom: $f, receivedTo: $t) " \
+        "{ totalCount } }"
+    today = dt.datetime.now(dt.UTC).date()
+    assert (await staff(dated, f=str(today), t=str(today)))["referrals"]["totalCount"] == 2
+    tomorrow = str(today + dt.timedelta(days=1))
+    assert (await staff(dated, f=tomorrow, t=None))["referrals"]["totalCount"] == 0
+    assert (await staff(dated, f=None, t=str(today - dt.timedelta(days=1)))
+            )["referrals"]["totalCount"] == 0
     denied = await staff.raw("{ referrals { nodes { nhsNumber } } }")
     assert denied["errors"][0]["extensions"]["scope"] == "read:personal"
     clinician = GraphQLClient(http, bearer(await make_key(
@@ -244,3 +272,39 @@ async def test_a_platform_key_sees_only_its_own_referrals_and_personal_reads_are
         audited = list(await session.scalars(sa.select(m.AuditEntry.object_type).where(
             m.AuditEntry.action == "read:personal")))
     assert "Referral" in audited
+
+
+async def test_a_fhir_platform_submits_through_graphql_cancels_and_gets_tasks_back(
+    app: Starlette, http: httpx.AsyncClient, staff: GraphQLClient, db: Database,
+    partner: Receiver,
+) -> None:
+    from fhir.resources.R4B.task import Task
+
+    from tests.plugins.social_prescribing.conftest import BUNDLE, FHIR_SECRET
+
+    made = (await staff(SUBMIT, doc=orjson.loads(BUNDLE), format="FHIR",
+                        platform="fhir-platform"))["submitReferral"]
+    assert made["created"] and made["referral"]["platform"] == "fhir-platform"
+    async with db.sessions() as session:
+        pid = await session.scalar(sa.select(SocialPrescribingReferral.participant_id))
+    person = await staff("query($id: ID!) { node(id: $id) { ... on Participant { "
+                         "referrals { externalId status } } } }", id=encode_id("Participant", pid))
+    assert person["node"]["referrals"] == [{"externalId": "EX-2025-000123", "status": "RECEIVED"}]
+    # The referrer revokes it: reason delete, ServiceRequest.status revoked, no Consent needed.
+    revoke = orjson.loads(BUNDLE)
+    header, request = revoke["entry"][0]["resource"], revoke["entry"][1]["resource"]
+    header["reason"]["coding"][0]["code"] = "delete"
+    request["status"] = "revoked"
+    revoke["entry"] = [e for e in revoke["entry"] if e["resource"]["resourceType"] != "Consent"]
+    body = orjson.dumps(revoke)
+    answer = await http.post(URL, content=body, headers=signed(body, secret=FHIR_SECRET,
+                                                                fhir=True, message_id="rv"))
+    assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    for _ in range(2):
+        await send_all(app, db)
+    tasks = [orjson.loads(r.body) for r in partner.requests]
+    assert [t["status"] for t in tasks] == ["received", "cancelled"]
+    for request_ in partner.requests:
+        assert request_.path == "/hooks/imm/fhir"
+        assert request_.headers["content-type"] == "application/fhir+json"
+        Task.model_validate(orjson.loads(request_.body))
