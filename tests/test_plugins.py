@@ -330,7 +330,9 @@ def test_plugin_tables_reach_the_migration_metadata(install: Install) -> None:
         )},
     )
     try:
-        assert import_plugin_models(settings(disabled=["tables"])) == ["tables"]
+        asked = import_plugin_models(settings(disabled=["tables"]))
+        # The built-in plug-ins with tables of their own are asked too.
+        assert [name for name in asked if name not in BUILT_IN] == ["tables"]
         assert "tables_things" in target_metadata().tables  # disabled or not
     finally:
         if "tables_things" in Base.metadata.tables:
