@@ -20,7 +20,7 @@ FORMATS = ("csv", "xlsx", "json", "datapackage")
 
 
 def _fail(exc: ValidationError) -> None:
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     for error in exc.errors:
         console.print(f"[red]{error.field}: {error.message} ({error.code})[/red]")
     raise typer.Exit(2)
@@ -49,7 +49,7 @@ def build(config: NhsReportingSettings | None) -> typer.Typer:
             parsed = parse_period(period, "period")
         except ValidationError as exc:
             _fail(exc)
-        console = Console(stderr=True)
+        console = Console(stderr=True, soft_wrap=True)
 
         async def work(db: Database) -> tuple[bytes, str, int, list[str]]:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -104,6 +104,6 @@ def build(config: NhsReportingSettings | None) -> typer.Typer:
             code = with_database(work)
         except ValidationError as exc:
             _fail(exc)
-        Console(stderr=True).print(f"[green]Commissioner {code} saved[/green]")
+        Console(stderr=True, soft_wrap=True).print(f"[green]Commissioner {code} saved[/green]")
 
     return app

@@ -143,10 +143,20 @@ async def activity(session: AsyncSession, q: Queries) -> list[Cell]:
     """Sessions delivered, attendance by generation and unique people: in total and by hub,
     project and programme (one grouped query per breakdown)."""
     s, e = sessions, enrolments
-    sums = [sa.func.coalesce(sa.func.sum(s.c[c]), 0).label(c) for c in GENERATIONS]
     programme_of = sa.func.coalesce(hubs.c.programme_id, projects.c.programme_id)
-    parents = s.outerjoin(hubs, hubs.c.id == s.c.hub_id).outerjoin(
-        projects, projects.c.id == s.c.project_id)
+    # Sessions are summed per hub or project first (a few thousand rows), and only then named
+    # and regrouped: joining every session to its hub would cost more than the sums.
+    per_parent = (sa.select(s.c.hub_id, s.c.project_id, sa.func.count().label("n"),
+                            *(sa.func.sum(s.c[c]).label(c) for c in GENERATIONS))
+                  .where(*q.session_where).group_by(s.c.hub_id, s.c.project_id)
+                  .subquery("per_parent"))
+    pp = per_parent
+    named = pp.outerjoin(hubs, hubs.c.id == pp.c.hub_id).outerjoin(
+        projects, projects.c.id == pp.c.project_id).outerjoin(
+        programmes, programmes.c.id == programme_of)
+    totals = [sa.cast(sa.func.coalesce(sa.func.sum(pp.c.n), 0), sa.Integer).label("n"),
+              *(sa.cast(sa.func.coalesce(sa.func.sum(pp.c[c]), 0), sa.Integer).label(c)
+                for c in GENERATIONS)]
     groups: list[tuple[str, Any, Any]] = [
         (TOTAL, sa.literal(TOTAL), sa.literal(TOTAL)),
         ("Hub", hubs.c.code, hubs.c.name),
@@ -155,15 +165,16 @@ async def activity(session: AsyncSession, q: Queries) -> list[Cell]:
     ]
     cells: list[Cell] = []
     for breakdown, code, name in groups:
-        source = parents.outerjoin(programmes, programmes.c.id == programme_of)
-        query = (sa.select(code.label("code"), name.label("name"), sa.func.count().label("n"),
-                           *sums)
-                 .select_from(source).where(*q.session_where))
-        if breakdown != TOTAL:
-            query = query.where(code.is_not(None)).group_by(code, name).order_by(code)
+        if breakdown == TOTAL:
+            query = sa.select(code.label("code"), name.label("name"), *totals).select_from(pp)
+        else:
+            query = (sa.select(code.label("code"), name.label("name"), *totals)
+                     .select_from(named).where(code.is_not(None)).group_by(code, name)
+                     .order_by(code))
         for row in await _rows(session, query):
             level = (row.code, row.name)
-            cells.append(_cell("activity", breakdown, level, ACT_SESSIONS, row.n, kind=NOT_PEOPLE))
+            cells.append(_cell("activity", breakdown, level, ACT_SESSIONS, int(row.n),
+                               kind=NOT_PEOPLE))
             attendances = sum(int(row._mapping[c]) for c in GENERATIONS)
             cells.append(_cell("activity", breakdown, level, ACT_ATTENDANCES, attendances))
             # The generations split the total attendances exactly.

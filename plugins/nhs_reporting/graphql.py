@@ -21,6 +21,7 @@ from imm_graph.plugin_api import (
     UserError,
     ValidationError,
     decode_pk,
+    encode_id,
     requires,
     user_errors,
 )
@@ -113,6 +114,10 @@ class NhsCellChange:
 class NhsReturn(Node):
     row: strawberry.Private[ReturnRow]
     owner: strawberry.Private[CommissionerRow]
+
+    @strawberry.field(description="A global, opaque ID.", extensions=requires(READ))
+    def id(self) -> strawberry.ID:  # read:reports is enough (Node's id asks for read:core)
+        return strawberry.ID(encode_id("NhsReturn", self.pk))
 
     @strawberry.field
     def commissioner(self) -> NhsCommissioner:

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from plugins.nhs_reporting.disclosure import PublishedCell
@@ -166,14 +167,23 @@ def _number(value: str) -> Any:
 
 
 def xlsx_bytes(header: Header, cells: Sequence[PublishedCell], warnings: Sequence[str]) -> bytes:
-    """A cover sheet, then one sheet per section (referrals only when available)."""
-    wb = Workbook()
-    cover = wb.active
-    cover.title = "Cover"
+    """A cover sheet, then one sheet per section (referrals only when available). Written in
+    openpyxl's streaming mode: a return for all of IMM's hubs has tens of thousands of rows."""
+    wb = Workbook(write_only=True)
     bold = Font(bold=True)
-    cover.append(["Intergenerational Music Making: return to commissioner"])
-    cover["A1"].font = Font(bold=True, size=14)
-    for label, value in (
+
+    def label(text: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(cover, value=text)
+        cell.font = bold
+        return cell
+
+    cover = wb.create_sheet("Cover")
+    cover.column_dimensions["A"].width = 20
+    cover.column_dimensions["B"].width = 100
+    title = WriteOnlyCell(cover, value="Intergenerational Music Making: return to commissioner")
+    title.font = Font(bold=True, size=14)
+    cover.append([title])
+    for name, value in (
         ("Commissioner", header.commissioner_name),
         ("ODS code", header.commissioner_ods),
         ("Commissioner kind", header.commissioner_kind),
@@ -186,28 +196,29 @@ def xlsx_bytes(header: Header, cells: Sequence[PublishedCell], warnings: Sequenc
         ("Suppression", SUPPRESSION_NOTE),
         ("Referrals", "included" if header.referrals_available else
          "not available (no referral service is connected)"),
+        *(("Warning", warning) for warning in warnings),
     ):
-        cover.append([label, value])
-        cover.cell(cover.max_row, 1).font = bold
-    for warning in warnings:
-        cover.append(["Warning", warning])
-        cover.cell(cover.max_row, 1).font = bold
-    cover.column_dimensions["A"].width = 20
-    cover.column_dimensions["B"].width = 100
+        cover.append([label(name), value])
+    by_section: dict[str, list[PublishedCell]] = {s: [] for s in SECTIONS}
+    for c in cells:
+        by_section[c.section].append(c)
     for section in SECTIONS:
         if section == "referrals" and not header.referrals_available:
             continue
         sheet = wb.create_sheet(SECTION_TITLES[section])
-        sheet.append(list(COLUMNS[3:]))
-        for col in range(1, len(COLUMNS) - 2):
-            sheet.cell(1, col).font = bold
-        for c in (c for c in cells if c.section == section):
+        for letter, width in zip("ABCDEFGH", (18, 18, 40, 22, 30, 11, 50, 14), strict=True):
+            sheet.column_dimensions[letter].width = width
+        sheet.freeze_panes = "A2"
+        heading = []
+        for name in COLUMNS[3:]:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            heading.append(cell)
+        sheet.append(heading)
+        for c in by_section[section]:
             sheet.append([c.breakdown, c.primary_level, c.primary_description, c.secondary_level,
                           c.secondary_description, c.measure_id, c.measure_name,
                           _number(c.value)])
-        sheet.freeze_panes = "A2"
-        for letter, width in zip("ABCDEFGH", (18, 18, 40, 22, 30, 11, 50, 14), strict=True):
-            sheet.column_dimensions[letter].width = width
     moment = header.generated_at.replace(tzinfo=None, microsecond=0)
     wb.properties.creator = "imm_graph nhs_reporting"
     wb.properties.created = moment

@@ -81,7 +81,8 @@ async def test_each_scope_opens_only_its_part(
     refused = await reader.post(GENERATE, period="FY2024/25 Q3")
     assert refused.json()["errors"][0]["extensions"]["scope"] == "write:reports"
     # Published cells for read:reports; the raw figures only with read:reports-raw.
-    query = '{ nhsReturns { cells(section: "people") { measureId primaryLevel value } } }'
+    query = ('{ nhsReturns { id commissioner { odsCode } '
+             'cells(section: "people") { measureId primaryLevel value } } }')
     people = (await reader(query))["nhsReturns"][0]["cells"]
     assert {"measureId": "PEO01", "primaryLevel": "5-10", "value": "*"} in people
     raw = await reader.raw("{ nhsReturns { rawCells { value } } }")
