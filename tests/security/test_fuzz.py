@@ -24,13 +24,16 @@ import pytest
 import schemathesis
 from graphql import parse
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
 from strawberry.types import ExecutionContext
 
 from imm_graph.config import Settings
 from imm_graph.db import Database
-from imm_graph.schema.build import build_schema
+from imm_graph.pluginhost.manager import PluginManager
+from imm_graph.schema.build import schema_for_plugins
 from imm_graph.schema.context import Context
-from imm_graph.schema.permissions import AccessPolicy
+from imm_graph.schema.permissions import AccessPolicy, policy_for
 from imm_graph.security.crypto import Keyring, new_fernet_key, using
 from imm_graph.security.keys import create_api_key
 from imm_graph.security.principal import ANONYMOUS, Principal
@@ -39,6 +42,12 @@ from tests import builders
 from tests.servers import ServerProcess
 
 EXAMPLES = int(os.environ.get("IMM_FUZZ_EXAMPLES", "5"))
+
+# Plug-ins take free-form JSON (podcast chapters, referral payloads): any JSON literal will do.
+schemathesis.graphql.scalar("JSON", st.one_of(
+    st.text(max_size=20).map(nodes.String), st.integers(-10**6, 10**6).map(nodes.Int),
+    st.booleans().map(nodes.Boolean),
+))
 SECRET, FERNET = "fuzz-secret-" + "x" * 32, new_fernet_key()
 CALLERS: dict[str, frozenset[str]] = {
     "anonymous": frozenset(),
@@ -102,14 +111,14 @@ _SCHEMA: list[Any] = []
 
 
 def _schema() -> Any:
-    if not _SCHEMA:
-        _SCHEMA.append(build_schema(Settings(environment="test")))
+    if not _SCHEMA:  # the server's schema: the core and the installed plug-ins
+        _SCHEMA.append(schema_for_plugins(Settings(environment="test"), PluginManager.load()))
     return _SCHEMA[0]
 
 
 def test_fuzzing_finds_no_crash_no_unmasked_error_and_no_scope_escape(server: Server) -> None:
     api = schemathesis.graphql.from_url(server.url + "/graphql")
-    policy = AccessPolicy.build(_schema()._schema, Settings(environment="test"))
+    policy = policy_for(_schema(), Settings(environment="test"))  # plug-in types' scopes too
     seen: dict[str, int] = {"requests": 0, "refused": 0}
     with httpx.Client(base_url=server.url, timeout=30) as http:
         for result in api.get_all_operations():
