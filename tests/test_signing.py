@@ -55,6 +55,7 @@ def test_each_header_is_required_on_its_own(left_out: str, how: str) -> None:
         ({**good(), "webhook-signature": "v1," + "A" * 44}, NOW, "bad_signature",
          "no webhook-signature matches this body"),
     ],
+    ids=["bad", "stale", "future", "mismatch"],
 )
 def test_each_refusal_says_why(
     headers: dict[str, str], now: int, code: str, message: str
