@@ -77,6 +77,12 @@ SETTINGS = Settings(environment="test")
 SCHEMA = build_schema(SETTINGS, [SchemaContribution(queries=[ThingQuery],
                                                    mutations=[ThingMutation])])
 POLICY = AccessPolicy.build(SCHEMA._schema, SETTINGS)
+FRESH = build_schema(SETTINGS)  # for tests of the policy a schema builds on first use
+
+
+def fresh_schema() -> Any:
+    vars(FRESH).pop("_imm_access_policy", None)
+    return FRESH
 
 
 def key(*scopes: str) -> Principal:
@@ -242,7 +248,7 @@ def test_the_policy_knows_the_root_and_node_types() -> None:
 
 
 def test_the_policy_is_built_once_per_schema() -> None:
-    schema = build_schema(SETTINGS)
+    schema = fresh_schema()
     first = policy_for(schema, SETTINGS)
     assert policy_for(schema, Settings(environment="test", public_fields=[])) is first
     assert first.required("Hub", "name") is None
@@ -420,6 +426,18 @@ def test_an_admin_key_and_an_allowed_query_are_not_refused() -> None:
         next(steps)
         assert (ec.result is not None) == refused
         assert bool(ec.pre_execution_errors) == refused
+    # The policy comes from the settings the extension was given.
+    opened = Settings(environment="test", public_fields=["Query.organisations", "Organisation"])
+    for settings, refused in ((opened, False), (SETTINGS, True)):
+        query = "{ organisations { totalCount nodes { name } } }"
+        ctx = SimpleNamespace(principal=ANONYMOUS, extras={}, settings=SETTINGS)
+        ec = ExecutionContext(query=query, schema=fresh_schema(), allowed_operations=None,
+                              context=ctx)
+        ec.graphql_document = parse(query)
+        extension = AccessControl(settings)
+        extension.execution_context = ec
+        next(extension.on_execute())
+        assert (ec.result is not None) == refused
     # A result already decided (an earlier extension refused) is left alone.
     ctx = SimpleNamespace(principal=key(), extras={}, settings=SETTINGS)
     ec = ExecutionContext(query="{ auditLog { totalCount } }", schema=SCHEMA,
@@ -466,7 +484,7 @@ def test_node_by_id_checks_the_type_it_finds() -> None:
         return SimpleNamespace(context=SimpleNamespace(principal=principal, settings=SETTINGS),
                                schema=SCHEMA)
 
-    fresh = build_schema(SETTINGS)  # its policy is built here, from the request's settings
+    fresh = fresh_schema()  # its policy is built here, from the request's settings
     check_node_type(SimpleNamespace(context=SimpleNamespace(principal=key(), settings=Settings(
         environment="test", public_fields=["Organisation"])), schema=fresh), "Organisation")
     check_node_type(info(ANONYMOUS), "Hub")
