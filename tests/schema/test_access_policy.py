@@ -47,8 +47,29 @@ for _scope in (READ_THINGS, WRITE_THINGS):
     SCOPES.declare(_scope, "a test plug-in's scope", owner="test_access_policy")
 
 
+@strawberry.interface
+class Gadget:
+    label: str
+
+
+@strawberry.type
+class PlainGadget(Gadget):
+    label: str
+
+
+@strawberry.type
+class SecretGadget(Gadget):
+    @strawberry.field(extensions=requires(READ_THINGS))
+    def label(self) -> str:
+        return "secret"
+
+
 @strawberry.type
 class ThingQuery:
+    @strawberry.field(metadata=PUBLIC)
+    def gadget(self) -> Gadget:
+        return PlainGadget(label="plain")
+
     @strawberry.field(extensions=requires(READ_THINGS))
     def things_waiting(self) -> int:
         return 3
@@ -74,8 +95,8 @@ class ThingMutation:
 
 
 SETTINGS = Settings(environment="test")
-SCHEMA = build_schema(SETTINGS, [SchemaContribution(queries=[ThingQuery],
-                                                   mutations=[ThingMutation])])
+SCHEMA = build_schema(SETTINGS, [SchemaContribution(
+    queries=[ThingQuery], mutations=[ThingMutation], types=[PlainGadget, SecretGadget])])
 POLICY = AccessPolicy.build(SCHEMA._schema, SETTINGS)
 FRESH = build_schema(SETTINGS)  # for tests of the policy a schema builds on first use
 
@@ -366,6 +387,23 @@ def test_node_by_id_is_left_to_the_run_time_check_but_its_fragments_are_not() ->
 
 def test_unknown_fields_are_left_to_validation() -> None:
     assert missing("{ noSuchField { x } hubs { totalCount } }", key()) == {}
+    assert missing("{ noSuchField organisations { totalCount } }", key()) == {
+        READ_CORE: ["Query.organisations", "OrganisationConnection.totalCount"]}
+
+
+def test_an_interfaces_field_is_checked_on_every_type_implementing_it() -> None:
+    assert missing("{ gadget { label } }", key()) == {READ_THINGS: ["SecretGadget.label"]}
+    assert missing("{ gadget { label } }", key(READ_THINGS)) == {}
+    assert missing("{ gadget { ... on PlainGadget { label } } }", key()) == {}
+
+
+def test_no_document_or_no_root_type_reads_nothing() -> None:
+    ec = ExecutionContext(query="", schema=SCHEMA, allowed_operations=None,
+                          context=SimpleNamespace(extras={}))
+    assert ec.graphql_document is None
+    assert POLICY.missing(ec, key()) == {}
+    # This schema has no Subscription type: validation refuses the operation, not this check.
+    assert missing("subscription { organisations { totalCount } }", key()) == {}
 
 
 # --- the refusal as the caller sees it ---------------------------------------------------------
