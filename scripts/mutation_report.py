@@ -4,6 +4,7 @@ Why a table of our own: mutmut reports one total over every module it mutated, w
 for some sets only; the others' mutants are generated but not run and must not count as lost.
 
 Usage: mutmut results --all true | python scripts/mutation_report.py SET... [--floor N]
+       [--sample SUFFIX]
 Exits 1 when a set's kill rate is below ``--floor``, when a listed equivalent mutant was killed
 (the list is stale), or when a mutant of the chosen sets was never run.
 """
@@ -62,12 +63,14 @@ def read_equivalents(path: Path) -> dict[str, str]:
     return found
 
 
-def tally(lines: list[str], chosen: list[str], equivalents: dict[str, str]) -> dict[str, Tally]:
+def tally(
+    lines: list[str], chosen: list[str], equivalents: dict[str, str], sample: str = ""
+) -> dict[str, Tally]:
     tallies = {name: Tally() for name in chosen}
     for line in lines:
         mutant, _, status = line.strip().rpartition(": ")
         for name in chosen:
-            if not any(fnmatch.fnmatchcase(mutant, p) for p in SETS[name]):
+            if not any(fnmatch.fnmatchcase(mutant, p + sample) for p in SETS[name]):
                 continue
             t = tallies[name]
             if status in ("not checked", "skipped"):
@@ -87,8 +90,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("sets", nargs="+", choices=sorted(SETS))
     parser.add_argument("--floor", type=float, default=None, help="lowest kill rate allowed, %%")
+    parser.add_argument("--sample", default="", help="only mutants whose name ends so (fnmatch)")
     args = parser.parse_args()
-    tallies = tally(sys.stdin.read().splitlines(), args.sets, read_equivalents(EQUIVALENTS))
+    tallies = tally(sys.stdin.read().splitlines(), args.sets, read_equivalents(EQUIVALENTS),
+                    args.sample)
+    if args.sample:
+        print(f"a sample: only the mutants whose number ends in {args.sample}")
 
     print(f"{'module':<12} {'mutants':>7} {'killed':>6} {'survived':>8} {'no tests':>8} "
           f"{'other':>5} {'equivalent':>10} {'kill rate':>9}")
