@@ -297,6 +297,15 @@ def test_fragments_are_checked_once_each() -> None:
     assert missing(query, key()) == {READ_CORE: ["Hub.code"]}
 
 
+def test_a_fragment_cycle_is_walked_once_and_left_to_validation() -> None:
+    query = """
+      query { hubs { ...H } }
+      fragment H on HubConnection { nodes { code programme { hubs { ...H } } } }
+    """
+    assert missing(query, key()) == {READ_CORE: ["Hub.code"]}
+    assert missing(query, key(READ_CORE)) == {}
+
+
 def test_a_named_operation_is_the_one_checked() -> None:
     query = "query A { hubs { totalCount } } query B { organisations { totalCount } }"
 
