@@ -315,4 +315,12 @@ def test_each_lists_order_input(
     assert definition.description == f"How to order a list of {type_name} (ties are broken by id)."
     made = f.order_input("Widget", {"A": "a", "B": "b"}, "B", desc=True)
     assert (made().field.value, made().direction) == ("b", Direction.DESC)
+    assert made.__strawberry_definition__.description == (
+        "How to order a list of Widget (ties are broken by id).")
+    assert made.__strawberry_definition__.name == "WidgetOrder"
+    made_enum = type(made().field)
+    assert made_enum.__name__ == "WidgetOrderField"
+    assert {e.name: e.value for e in made_enum} == {"A": "a", "B": "b"}
+    assert made_enum.__strawberry_definition__.description == (
+        "Fields Widget lists can be ordered by.")
     assert f.order_input("Widget", {"A": "a"}, "A")().direction == Direction.ASC
