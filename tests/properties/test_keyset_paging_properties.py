@@ -191,6 +191,26 @@ def test_nested_pages_rank_rows_within_each_parent(
     assert by_parent == {}
 
 
+def test_nested_pages_are_ordered_by_parent_then_rank() -> None:
+    # SQL promises no order without ORDER BY: SQLite happens to keep the window's, others need not.
+    query = nested_page_query(sa.select(items), items.c.parent, [1, 2], order_of("name", False),
+                              PageArgs(first=2))
+    order_by = [str(c) for c in query._order_by_clauses]
+    assert [c.rsplit(".", 1)[-1] for c in order_by] == ["parent_key_", "rank_"]
+
+
+def test_a_connection_keeps_its_count_and_flags() -> None:
+    async def count() -> int:
+        return 7
+
+    page = page_from_rows([], PageArgs(first=2, after=encode_cursor(3)))
+    made = connection(page, order_of("name", False), lambda row: row, count)
+    assert made.count_loader is count
+    assert made.edges == [] and made.nodes() == []
+    assert (made.page_info.has_next_page, made.page_info.has_previous_page) == (False, True)
+    assert (made.page_info.start_cursor, made.page_info.end_cursor) == (None, None)
+
+
 def test_a_text_key_pages_as_well_as_a_number() -> None:
     with ENGINE.begin() as conn:
         conn.execute(codes.delete())
