@@ -221,6 +221,7 @@ def test_what_knowing_an_object_exists_needs() -> None:
     assert POLICY.type_scope("Organisation") == READ_CORE
     assert POLICY.type_scope("PageInfo") is None  # not a Node type
     assert POLICY.type_scope("Nothing") is None
+    assert POLICY.type_scope("Query") is None  # guarded, but no object of it is ever listed
     # One scope for all fields: that scope; several: read:core; none needed: nothing.
     policy = AccessPolicy.build(SCHEMA._schema, SETTINGS, {"Hub": READ_THINGS})
     settings = Settings(environment="test", public_fields=[])
@@ -266,6 +267,19 @@ def test_the_policy_knows_the_root_and_node_types() -> None:
     assert ("Query", "thingsTitle") in POLICY.public
     assert ("Query", "thingsUnmarked") not in POLICY.public
     assert POLICY.private == frozenset()
+
+
+def test_the_policy_takes_the_plug_in_node_types_defaults_from_the_schema() -> None:
+    schema = fresh_schema()
+    recorded = schema._imm_type_scopes
+    schema._imm_type_scopes = {"Hub": READ_THINGS}  # what build_schema records for plug-ins
+    try:
+        policy = policy_for(schema, SETTINGS)
+        assert policy.type_defaults == {"Hub": READ_THINGS}
+        assert policy.required("Hub", "code") == READ_THINGS
+    finally:
+        schema._imm_type_scopes = recorded
+        fresh_schema()
 
 
 def test_the_policy_is_built_once_per_schema() -> None:
