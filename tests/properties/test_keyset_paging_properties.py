@@ -286,6 +286,15 @@ def test_a_number_keys_cursor_holds_exactly_one_key_in_range(cursor: str) -> Non
         "before", "invalid_cursor", "before is not a cursor of this list")
 
 
+def test_a_bad_cursor_is_named_by_its_argument() -> None:
+    order = order_of("name", False)
+    for args, field in ((PageArgs(first=1, after="%%%"), "after"),
+                        (PageArgs(last=1, before="%%%"), "before"),
+                        (PageArgs(first=1, after=encode_cursor(1), before="e30"), "before")):
+        assert refused(lambda a=args: page_query(sa.select(items), order, a)) == (
+            field, "invalid_cursor", f"{field} is not a cursor of this list")
+
+
 @pytest.mark.parametrize("key", [1, 2, INT32_MAX])
 def test_a_number_key_survives_its_cursor(key: int) -> None:
     order = order_of("score", True)
