@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import ExecutionResult, GraphQLError, parse
+from strawberry.extensions import FieldExtension
 from strawberry.types import ExecutionContext
 
 from imm_graph.config import Settings
@@ -64,8 +65,19 @@ class SecretGadget(Gadget):
         return "secret"
 
 
+class Passthrough(FieldExtension):
+    """A field extension that is not a permission (a plug-in may add its own)."""
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs)
+
+
 @strawberry.type
 class ThingQuery:
+    @strawberry.field(extensions=[Passthrough()])
+    def things_counted(self) -> int:
+        return 2
+
     @strawberry.field(metadata=PUBLIC)
     def gadget(self) -> Gadget:
         return PlainGadget(label="plain")
@@ -256,6 +268,32 @@ def test_a_schema_naming_an_unknown_scope_is_refused() -> None:
     assert str(refused.value) == (
         "Query.secret needs the unknown scope 'read:undeclared-thing': declare it first"
     )
+
+
+def test_a_policy_built_now_knows_the_root_types() -> None:
+    policy = AccessPolicy.build(SCHEMA._schema, SETTINGS)
+    assert (policy.query, policy.mutation) == ("Query", "Mutation")
+    assert "Query" in policy.guarded
+    assert policy.required("Query", "thingsUnmarked") == READ_CORE
+    assert policy.required("Query", "thingsCounted") == READ_CORE
+    assert policy.required("Mutation", "pokeThing") == WRITE_CORE
+
+
+def test_a_schema_without_mutations_and_a_query_field_named_id() -> None:
+    @strawberry.type
+    class Small:
+        id: strawberry.ID = strawberry.ID("q")
+        name: str = "small"
+
+    small = strawberry.Schema(query=Small)
+    policy = AccessPolicy.build(small._schema, SETTINGS)
+    assert (policy.query, policy.mutation) == ("Small", None)
+    # Query's own `id` is a field like any other, not "this object exists".
+    assert policy.required("Small", "id") == READ_CORE
+    opened = AccessPolicy.build(small._schema, Settings(environment="test",
+                                                        public_fields=["Small.name"]))
+    assert opened.required("Small", "id") == READ_CORE
+    assert opened.required("Small", "name") is None
 
 
 def test_the_policy_knows_the_root_and_node_types() -> None:
