@@ -5,8 +5,9 @@ for some sets only; the others' mutants are generated but not run and must not c
 
 Usage: mutmut results --all true | python scripts/mutation_report.py SET... [--floor N]
        [--sample SUFFIX]
-Exits 1 when a set's kill rate is below ``--floor``, when a listed equivalent mutant was killed
-(the list is stale), or when a mutant of the chosen sets was never run.
+Exits 1 when a set's kill rate is below ``--floor`` or when a mutant of the chosen sets was never
+run; a listed equivalent mutant that was killed is reported (the list may be stale) but does
+not fail the run, since mutmut now and then reports one killed that passes when run alone.
 """
 
 from __future__ import annotations
@@ -78,7 +79,12 @@ def tally(
             elif mutant in equivalents:
                 t.equivalent += 1
                 if status in DETECTED:
-                    t.problems.append(f"{mutant} is listed as equivalent but was {status}")
+                    # A warning, not a failure: a few equivalent mutants of AccessControl's
+                    # generator hook are now and then reported killed by a mutmut worker
+                    # though they pass when run alone (TESTING.md). Review the list if one
+                    # is killed on every run.
+                    t.problems.append(f"{mutant} is listed as equivalent but was {status} "
+                                      "(check it alone; review the list if this repeats)")
             else:
                 t.add(status)
                 if status not in DETECTED:
@@ -109,7 +115,7 @@ def main() -> int:
               f"{other:>5} {t.equivalent:>10} {t.rate:>8.1f}%")
         for problem in t.problems:
             print(f"  ! {problem}")
-        failed |= any("listed as equivalent" in p or "not run" in p for p in t.problems)
+        failed |= any("not run" in p for p in t.problems)
         failed |= t.counted + t.equivalent == 0
         if args.floor is not None and t.rate < args.floor:
             print(f"  ! {name}: kill rate {t.rate:.1f}% is below the recorded {args.floor:.1f}%")
