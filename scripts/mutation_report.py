@@ -79,10 +79,9 @@ def tally(
             elif mutant in equivalents:
                 t.equivalent += 1
                 if status in DETECTED:
-                    # A warning, not a failure: a few equivalent mutants of AccessControl's
-                    # generator hook are now and then reported killed by a mutmut worker
-                    # though they pass when run alone (TESTING.md). Review the list if one
-                    # is killed on every run.
+                    # A warning, not a failure: mutmut now and then reports an equivalent
+                    # mutant killed that passes every test when run alone (TESTING.md).
+                    # Review the list if one is killed on every run.
                     t.problems.append(f"{mutant} is listed as equivalent but was {status} "
                                       "(check it alone; review the list if this repeats)")
             else:
