@@ -55,6 +55,7 @@ def test_each_header_is_required_on_its_own(left_out: str, how: str) -> None:
         ({**good(), "webhook-signature": "v1," + "A" * 44}, NOW, "bad_signature",
          "no webhook-signature matches this body"),
     ],
+    ids=["bad", "stale", "future", "mismatch"],
 )
 def test_each_refusal_says_why(
     headers: dict[str, str], now: int, code: str, message: str
@@ -96,3 +97,9 @@ def test_the_signature_value_starts_with_the_version() -> None:
     value = sign(SECRET, "msg_1", NOW, BODY)
     assert value.startswith("v1,")
     assert len(base64.b64decode(value[3:], validate=True)) == 32
+
+
+def test_a_whsec_secret_that_is_not_base64_is_refused() -> None:
+    with pytest.raises(ValueError) as refused:
+        sign("whsec_A", "msg_1", NOW, BODY)
+    assert str(refused.value) == "a whsec_ secret must be base64"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import ExecutionResult, GraphQLError, parse
+from strawberry.extensions import FieldExtension
 from strawberry.types import ExecutionContext
 
 from imm_graph.config import Settings
@@ -47,8 +48,40 @@ for _scope in (READ_THINGS, WRITE_THINGS):
     SCOPES.declare(_scope, "a test plug-in's scope", owner="test_access_policy")
 
 
+@strawberry.interface
+class Gadget:
+    label: str
+
+
+@strawberry.type
+class PlainGadget(Gadget):
+    label: str
+
+
+@strawberry.type
+class SecretGadget(Gadget):
+    @strawberry.field(extensions=requires(READ_THINGS))
+    def label(self) -> str:
+        return "secret"
+
+
+class Passthrough(FieldExtension):
+    """A field extension that is not a permission (a plug-in may add its own)."""
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs)
+
+
 @strawberry.type
 class ThingQuery:
+    @strawberry.field(extensions=[Passthrough()])
+    def things_counted(self) -> int:
+        return 2
+
+    @strawberry.field(metadata=PUBLIC)
+    def gadget(self) -> Gadget:
+        return PlainGadget(label="plain")
+
     @strawberry.field(extensions=requires(READ_THINGS))
     def things_waiting(self) -> int:
         return 3
@@ -74,9 +107,15 @@ class ThingMutation:
 
 
 SETTINGS = Settings(environment="test")
-SCHEMA = build_schema(SETTINGS, [SchemaContribution(queries=[ThingQuery],
-                                                   mutations=[ThingMutation])])
+SCHEMA = build_schema(SETTINGS, [SchemaContribution(
+    queries=[ThingQuery], mutations=[ThingMutation], types=[PlainGadget, SecretGadget])])
 POLICY = AccessPolicy.build(SCHEMA._schema, SETTINGS)
+FRESH = build_schema(SETTINGS)  # for tests of the policy a schema builds on first use
+
+
+def fresh_schema() -> Any:
+    vars(FRESH).pop("_imm_access_policy", None)
+    return FRESH
 
 
 def key(*scopes: str) -> Principal:
@@ -194,6 +233,7 @@ def test_what_knowing_an_object_exists_needs() -> None:
     assert POLICY.type_scope("Organisation") == READ_CORE
     assert POLICY.type_scope("PageInfo") is None  # not a Node type
     assert POLICY.type_scope("Nothing") is None
+    assert POLICY.type_scope("Query") is None  # guarded, but no object of it is ever listed
     # One scope for all fields: that scope; several: read:core; none needed: nothing.
     policy = AccessPolicy.build(SCHEMA._schema, SETTINGS, {"Hub": READ_THINGS})
     settings = Settings(environment="test", public_fields=[])
@@ -230,6 +270,32 @@ def test_a_schema_naming_an_unknown_scope_is_refused() -> None:
     )
 
 
+def test_a_policy_built_now_knows_the_root_types() -> None:
+    policy = AccessPolicy.build(SCHEMA._schema, SETTINGS)
+    assert (policy.query, policy.mutation) == ("Query", "Mutation")
+    assert "Query" in policy.guarded
+    assert policy.required("Query", "thingsUnmarked") == READ_CORE
+    assert policy.required("Query", "thingsCounted") == READ_CORE
+    assert policy.required("Mutation", "pokeThing") == WRITE_CORE
+
+
+def test_a_schema_without_mutations_and_a_query_field_named_id() -> None:
+    @strawberry.type
+    class Small:
+        id: strawberry.ID = strawberry.ID("q")
+        name: str = "small"
+
+    small = strawberry.Schema(query=Small)
+    policy = AccessPolicy.build(small._schema, SETTINGS)
+    assert (policy.query, policy.mutation) == ("Small", None)
+    # Query's own `id` is a field like any other, not "this object exists".
+    assert policy.required("Small", "id") == READ_CORE
+    opened = AccessPolicy.build(small._schema, Settings(environment="test",
+                                                        public_fields=["Small.name"]))
+    assert opened.required("Small", "id") == READ_CORE
+    assert opened.required("Small", "name") is None
+
+
 def test_the_policy_knows_the_root_and_node_types() -> None:
     assert (POLICY.query, POLICY.mutation) == ("Query", "Mutation")
     assert {"Query", "Hub", "Organisation", "Participant"} <= POLICY.guarded
@@ -241,8 +307,21 @@ def test_the_policy_knows_the_root_and_node_types() -> None:
     assert POLICY.private == frozenset()
 
 
+def test_the_policy_takes_the_plug_in_node_types_defaults_from_the_schema() -> None:
+    schema = fresh_schema()
+    recorded = schema._imm_type_scopes
+    schema._imm_type_scopes = {"Hub": READ_THINGS}  # what build_schema records for plug-ins
+    try:
+        policy = policy_for(schema, SETTINGS)
+        assert policy.type_defaults == {"Hub": READ_THINGS}
+        assert policy.required("Hub", "code") == READ_THINGS
+    finally:
+        schema._imm_type_scopes = recorded
+        fresh_schema()
+
+
 def test_the_policy_is_built_once_per_schema() -> None:
-    schema = build_schema(SETTINGS)
+    schema = fresh_schema()
     first = policy_for(schema, SETTINGS)
     assert policy_for(schema, Settings(environment="test", public_fields=[])) is first
     assert first.required("Hub", "name") is None
@@ -268,6 +347,15 @@ def test_fragments_are_checked_once_each() -> None:
       fragment H on HubConnection { nodes { code } }
     """
     assert missing(query, key()) == {READ_CORE: ["Hub.code"]}
+
+
+def test_a_fragment_cycle_is_walked_once_and_left_to_validation() -> None:
+    query = """
+      query { hubs { ...H } }
+      fragment H on HubConnection { nodes { code programme { hubs { ...H } } } }
+    """
+    assert missing(query, key()) == {READ_CORE: ["Hub.code"]}
+    assert missing(query, key(READ_CORE)) == {}
 
 
 def test_a_named_operation_is_the_one_checked() -> None:
@@ -360,6 +448,23 @@ def test_node_by_id_is_left_to_the_run_time_check_but_its_fragments_are_not() ->
 
 def test_unknown_fields_are_left_to_validation() -> None:
     assert missing("{ noSuchField { x } hubs { totalCount } }", key()) == {}
+    assert missing("{ noSuchField organisations { totalCount } }", key()) == {
+        READ_CORE: ["Query.organisations", "OrganisationConnection.totalCount"]}
+
+
+def test_an_interfaces_field_is_checked_on_every_type_implementing_it() -> None:
+    assert missing("{ gadget { label } }", key()) == {READ_THINGS: ["SecretGadget.label"]}
+    assert missing("{ gadget { label } }", key(READ_THINGS)) == {}
+    assert missing("{ gadget { ... on PlainGadget { label } } }", key()) == {}
+
+
+def test_no_document_or_no_root_type_reads_nothing() -> None:
+    ec = ExecutionContext(query="", schema=SCHEMA, allowed_operations=None,
+                          context=SimpleNamespace(extras={}))
+    assert ec.graphql_document is None
+    assert POLICY.missing(ec, key()) == {}
+    # This schema has no Subscription type: validation refuses the operation, not this check.
+    assert missing("subscription { organisations { totalCount } }", key()) == {}
 
 
 # --- the refusal as the caller sees it ---------------------------------------------------------
@@ -420,6 +525,18 @@ def test_an_admin_key_and_an_allowed_query_are_not_refused() -> None:
         next(steps)
         assert (ec.result is not None) == refused
         assert bool(ec.pre_execution_errors) == refused
+    # The policy comes from the settings the extension was given.
+    opened = Settings(environment="test", public_fields=["Query.organisations", "Organisation"])
+    for settings, refused in ((opened, False), (SETTINGS, True)):
+        query = "{ organisations { totalCount nodes { name } } }"
+        ctx = SimpleNamespace(principal=ANONYMOUS, extras={}, settings=SETTINGS)
+        ec = ExecutionContext(query=query, schema=fresh_schema(), allowed_operations=None,
+                              context=ctx)
+        ec.graphql_document = parse(query)
+        extension = AccessControl(settings)
+        extension.execution_context = ec
+        next(extension.on_execute())
+        assert (ec.result is not None) == refused
     # A result already decided (an earlier extension refused) is left alone.
     ctx = SimpleNamespace(principal=key(), extras={}, settings=SETTINGS)
     ec = ExecutionContext(query="{ auditLog { totalCount } }", schema=SCHEMA,
@@ -466,7 +583,7 @@ def test_node_by_id_checks_the_type_it_finds() -> None:
         return SimpleNamespace(context=SimpleNamespace(principal=principal, settings=SETTINGS),
                                schema=SCHEMA)
 
-    fresh = build_schema(SETTINGS)  # its policy is built here, from the request's settings
+    fresh = fresh_schema()  # its policy is built here, from the request's settings
     check_node_type(SimpleNamespace(context=SimpleNamespace(principal=key(), settings=Settings(
         environment="test", public_fields=["Organisation"])), schema=fresh), "Organisation")
     check_node_type(info(ANONYMOUS), "Hub")

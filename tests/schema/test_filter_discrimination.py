@@ -12,6 +12,7 @@ filters through GraphQL on both databases: tests/schema/test_queries.py.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -223,7 +224,7 @@ CASES: list[tuple[str, sa.Table, Any, set[int]]] = [
 
 
 @pytest.mark.parametrize(("table", "filter", "ids"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+                         ids=[re.sub(r"[^a-z0-9]+", "-", c[0]) for c in CASES])
 def test_each_filter_reads_its_own_column(table: sa.Table, filter: Any, ids: set[int]) -> None:
     assert found(table, filter) == ids
 
@@ -314,4 +315,12 @@ def test_each_lists_order_input(
     assert definition.description == f"How to order a list of {type_name} (ties are broken by id)."
     made = f.order_input("Widget", {"A": "a", "B": "b"}, "B", desc=True)
     assert (made().field.value, made().direction) == ("b", Direction.DESC)
+    assert made.__strawberry_definition__.description == (
+        "How to order a list of Widget (ties are broken by id).")
+    assert made.__strawberry_definition__.name == "WidgetOrder"
+    made_enum = type(made().field)
+    assert made_enum.__name__ == "WidgetOrderField"
+    assert {e.name: e.value for e in made_enum} == {"A": "a", "B": "b"}
+    assert made_enum.__strawberry_definition__.description == (
+        "Fields Widget lists can be ordered by.")
     assert f.order_input("Widget", {"A": "a"}, "A")().direction == Direction.ASC

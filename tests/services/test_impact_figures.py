@@ -57,6 +57,7 @@ insert(m.Hub.__table__, [
          programme_id=2),
     dict(id=3, code="h3", name="H3 Ealing", venue="Ealing", area="Brent",
          host_organisation_id=1, programme_id=None, local_authority="Ealing"),
+    dict(id=4, code="h4", name="H4", venue="V", area="Back\\slash", host_organisation_id=1),
 ])
 insert(m.Project.__table__, [
     dict(id=1, code="j1", name="J1", programme_id=2, area="Ealing Broadway", weeks=4,
@@ -254,5 +255,6 @@ def test_area_text_is_matched_literally() -> None:
         assert areas("(w5)") == {1}
         assert areas("%") == set()
         assert areas("_") == set()
-        assert areas("\\") == set()
+        assert areas("\\") == {4}
+        assert areas("k\\s") == {4}
         assert areas("ealing (w_)") == set()
