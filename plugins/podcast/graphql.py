@@ -314,24 +314,6 @@ def _load_links(table: sa.Table, column: str) -> Callable[[Context, Sequence[int
     return load
 
 
-def _episodes_by(table: sa.Table, column: str) -> Callable[[Context, Sequence[int]], Any]:
-    """Published episodes of many hubs (or programmes) in one statement."""
-
-    async def load(ctx: Context, keys: Sequence[int]) -> list[list[PodcastEpisode]]:
-        rows = await ctx.fetch(
-            sa.select(table.c[column].label("owner"), episodes_t)
-            .join(episodes_t, episodes_t.c.id == table.c.episode_id)
-            .where(table.c[column].in_(keys), visible(utcnow()))
-            .order_by(episodes_t.c.publish_at.desc(), episodes_t.c.id.desc())
-        )
-        grouped: dict[int, list[PodcastEpisode]] = defaultdict(list)
-        for row in rows:
-            grouped[row.owner].append(build_episode(row))
-        return [grouped.get(k, [])[:MAX_LISTED] for k in keys]
-
-    return load
-
-
 async def load_episodes(ctx: Context, keys: Sequence[int]) -> list[PodcastEpisode | None]:
     """For node(id:): public episodes to anyone, every episode to the campaign team."""
     query = sa.select(episodes_t).where(episodes_t.c.id.in_(keys))
@@ -352,28 +334,58 @@ NODES = [NodeType(PodcastEpisode, load_episodes, scope=None),
          NodeType(PodcastShow, load_shows, scope=None)]
 
 
+def _linked_episodes(table: sa.Table, column: str, owner: int, editor: bool
+                     ) -> list[sa.ColumnElement[bool]]:
+    """Episodes linked to one hub (or programme): public ones, or all for the campaign team."""
+    where: list[sa.ColumnElement[bool]] = [episodes_t.c.id.in_(
+        sa.select(table.c.episode_id).where(table.c[column] == owner))]
+    if not editor:
+        where.append(visible(utcnow()))
+    return where
+
+
+# Public callers page by pubDate (never null for them); the campaign team also sees drafts,
+# which have no pubDate, so they page by last change like podcastCatalogue.
+def _linked_order(editor: bool) -> list[tuple[str, bool]]:
+    return [("updated_at", True)] if editor else [("publish_at", True)]
+
+
 @strawberry.type
 class HubEpisodes:
-    """``Hub.episodes``: published episodes about this hub."""
+    """``Hub.episodes``: a Relay connection of the episodes about this hub."""
 
-    @strawberry.field(metadata={**PUBLIC, **bounded(MAX_LISTED)},
-                      description="Published podcast episodes about this hub, newest first.")
-    async def episodes(self, root: strawberry.Parent[Any], info: Info[Context, None]
-                       ) -> list[PodcastEpisode]:
-        return await _loader(info.context, "hub-episodes", _episodes_by(episode_hubs, "hub_id")
-                             ).load(root.pk)
+    @strawberry.field(metadata=PUBLIC,
+                      description="Podcast episodes about this hub, newest first: published "
+                      "ones, or every one (drafts too) with publish:podcast.")
+    async def episodes(
+        self, root: strawberry.Parent[Any], info: Info[Context, None], first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> Connection[PodcastEpisode]:
+        editor = _can_edit(info.context)
+        return await connection_of(
+            info, episodes_t, build_episode,
+            where=_linked_episodes(episode_hubs, "hub_id", root.pk, editor),
+            order=_linked_order(editor), first=first, after=after, last=last, before=before,
+        )
 
 
 @strawberry.type
 class ProgrammeEpisodes:
-    """``Programme.episodes``: published episodes about this programme."""
+    """``Programme.episodes``: a Relay connection of the episodes about this programme."""
 
-    @strawberry.field(metadata={**PUBLIC, **bounded(MAX_LISTED)},
-                      description="Published podcast episodes about this programme, newest first.")
-    async def episodes(self, root: strawberry.Parent[Any], info: Info[Context, None]
-                       ) -> list[PodcastEpisode]:
-        return await _loader(info.context, "programme-episodes",
-                             _episodes_by(episode_programmes, "programme_id")).load(root.pk)
+    @strawberry.field(metadata=PUBLIC,
+                      description="Podcast episodes about this programme, newest first: "
+                      "published ones, or every one (drafts too) with publish:podcast.")
+    async def episodes(
+        self, root: strawberry.Parent[Any], info: Info[Context, None], first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> Connection[PodcastEpisode]:
+        editor = _can_edit(info.context)
+        return await connection_of(
+            info, episodes_t, build_episode,
+            where=_linked_episodes(episode_programmes, "programme_id", root.pk, editor),
+            order=_linked_order(editor), first=first, after=after, last=last, before=before,
+        )
 
 
 # --- queries ------------------------------------------------------------------------------------
