@@ -769,3 +769,117 @@ class PodcastMutation:
         except ValidationError as exc:
             return PodcastCreditPayload(credit=None, errors=user_errors(exc.errors))
         return PodcastCreditPayload(credit=result, errors=[])
+
+    # --- edits and removals -------------------------------------------------------------------
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Edit a host or guest (only the fields given). Every feed "
+                         "they appear in changes at once.")
+    async def update_podcast_person(self, info: Info[Context, None], id: strawberry.ID,
+                                    input: PodcastPersonInput) -> PodcastPersonPayload:
+        ctx = info.context
+        try:
+            person_id = decode_pk(id, "PodcastPerson", "id")
+            changes = _person_changes(input)
+            async with ctx.db.transaction(actor=ctx.actor) as session:
+                await catalogue.update_person(session, person_id, **changes)
+        except ValidationError as exc:
+            return PodcastPersonPayload(person=None, errors=user_errors(exc.errors))
+        return PodcastPersonPayload(person=id, errors=[])
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Remove a host or guest with all their credits (and their "
+                         "encrypted contact email).")
+    async def remove_podcast_person(self, info: Info[Context, None], id: strawberry.ID
+                                    ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastPerson", catalogue.remove_person)
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Take a person off a show or an episode.")
+    async def remove_podcast_credit(self, info: Info[Context, None], id: strawberry.ID
+                                    ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastCredit", catalogue.remove_credit)
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Renumber or retitle a season (its episodes follow).")
+    async def update_podcast_season(self, info: Info[Context, None], id: strawberry.ID,
+                                    input: PodcastSeasonInput) -> PodcastSeasonPayload:
+        ctx = info.context
+        try:
+            season_id = decode_pk(id, "PodcastSeason", "id")
+            if input.number is None:
+                raise ValidationError.single("number", "required", "a season has a number")
+            number = input.number if input.number is not UNSET else None
+            title = input.title if input.title is not UNSET else None
+            async with ctx.db.transaction(actor=ctx.actor) as session:
+                await catalogue.update_season(session, season_id, number=number, title=title,
+                                              clear_title=input.title is None)
+        except ValidationError as exc:
+            return PodcastSeasonPayload(season=None, errors=user_errors(exc.errors))
+        return PodcastSeasonPayload(season=id, errors=[])
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Remove an empty season; one with episodes is refused "
+                         "(code season_in_use).")
+    async def remove_podcast_season(self, info: Info[Context, None], id: strawberry.ID
+                                    ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastSeason", catalogue.remove_season)
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Delete a draft for good. A published, scheduled or "
+                         "withheld episode is refused (code published): unpublish it first.")
+    async def delete_podcast_episode(self, info: Info[Context, None], id: strawberry.ID
+                                     ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastEpisode", catalogue.delete_episode)
+
+
+@strawberry.input(description="Only the fields given change; null clears an optional one.")
+class PodcastPersonInput:
+    name: str | None = UNSET
+    img: str | None = UNSET
+    href: str | None = UNSET
+    stakeholder: strawberry.ID | None = UNSET
+    organisation: strawberry.ID | None = UNSET
+    contact_email: str | None = strawberry.field(
+        default=UNSET, description="Encrypted at rest, never returned.")
+
+
+@strawberry.input(description="Only the fields given change; a null title clears it.")
+class PodcastSeasonInput:
+    number: int | None = UNSET
+    title: str | None = UNSET
+
+
+@strawberry.type
+class PodcastRemovalPayload:
+    removed: strawberry.ID | None = strawberry.field(description="The ID removed, if it was.")
+    errors: list[UserError]
+
+
+def _person_changes(data: PodcastPersonInput) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key, value in vars(data).items():
+        if value is UNSET:
+            continue
+        if key == "stakeholder":
+            changes["stakeholder_id"] = decode_pk(value, "Stakeholder", "stakeholder") \
+                if value else None
+        elif key == "organisation":
+            changes["organisation_id"] = decode_pk(value, "Organisation", "organisation") \
+                if value else None
+        else:
+            changes[key] = value
+    return changes
+
+
+async def _remove(info: Info[Context, None], id: strawberry.ID, type_name: str,
+                  remove: Callable[[Any, int], Any]) -> PodcastRemovalPayload:
+    """One removal in one transaction: refused (nothing written) or done."""
+    ctx = info.context
+    try:
+        pk = decode_pk(id, type_name, "id")
+        async with ctx.db.transaction(actor=ctx.actor) as session:
+            await remove(session, pk)
+    except ValidationError as exc:
+        return PodcastRemovalPayload(removed=None, errors=user_errors(exc.errors))
+    return PodcastRemovalPayload(removed=id, errors=[])
