@@ -87,6 +87,14 @@ async def announce_scheduled(context: JobContext) -> None:
 
 
 @hookimpl
+def imm_graph_cli(app: Any, config: PodcastSettings) -> None:
+    """``imm-graph podcast shows|episodes|publish|unpublish``."""
+    from plugins.podcast import cli
+
+    app.add_typer(cli.build(config, base_url(config)), name="podcast")
+
+
+@hookimpl
 def imm_graph_jobs() -> Sequence[PeriodicJob]:
     return [PeriodicJob("announce-scheduled-episodes", dt.timedelta(minutes=1),
                         announce_scheduled)]
