@@ -64,7 +64,7 @@ def _base_url(ctx: Context) -> str:
         return str(config.public_base_url).rstrip("/")
     if ctx.request is not None:
         return str(ctx.request.base_url).rstrip("/")
-    return "http://localhost:8000"
+    return "http://127.0.0.1:8000"
 
 
 # --- types --------------------------------------------------------------------------------------
