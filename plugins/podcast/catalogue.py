@@ -547,6 +547,112 @@ async def withdraw_consent(session: AsyncSession, credit_id: int, now: dt.dateti
     return row
 
 
+async def update_person(session: AsyncSession, person_id: int, **changes: Any) -> PodcastPerson:
+    """A partial edit of a host or guest: the feeds they appear in change at once."""
+    person = await _get(session, PodcastPerson, person_id, "person")
+    check = _Check()
+    if "name" in changes:
+        check.text(changes, "name", "name", 128, required=True)
+    check.url(changes, "img", "img")
+    check.url(changes, "href", "href")
+    if changes.get("stakeholder_id") is not None and await session.get(
+        models.Stakeholder, changes["stakeholder_id"]
+    ) is None:
+        check.fail("stakeholder", "not_found", "no such stakeholder")
+    if changes.get("organisation_id") is not None and await session.get(
+        models.Organisation, changes["organisation_id"]
+    ) is None:
+        check.fail("organisation", "not_found", "no such organisation")
+    check.raise_if_any()
+    for key, value in changes.items():
+        setattr(person, key, value)
+    await _bump_shows_of_person(session, person_id)
+    await session.flush()
+    return person
+
+
+async def remove_person(session: AsyncSession, person_id: int) -> None:
+    """Remove a host or guest and all their credits (their contact email goes with them)."""
+    person = await _get(session, PodcastPerson, person_id, "person")
+    await _bump_shows_of_person(session, person_id)
+    await session.execute(sa.delete(credits_t).where(credits_t.c.person_id == person_id))
+    await session.delete(person)
+    await session.flush()
+
+
+async def remove_credit(session: AsyncSession, credit_id: int) -> None:
+    """Take a person off a show or an episode (the person stays for other credits)."""
+    row = await _get(session, PodcastCredit, credit_id, "credit")
+    await _bump_for_credit(session, row)
+    await session.delete(row)
+    await session.flush()
+
+
+async def _bump_shows_of_person(session: AsyncSession, person_id: int) -> None:
+    shows = set((await session.scalars(sa.select(credits_t.c.show_id).where(
+        credits_t.c.person_id == person_id, credits_t.c.show_id.is_not(None)))).all())
+    shows |= set((await session.scalars(
+        sa.select(episodes_t.c.show_id).join(credits_t, credits_t.c.episode_id == episodes_t.c.id)
+        .where(credits_t.c.person_id == person_id))).all())
+    for show_id in sorted(shows):
+        await _bump(session, show_id)
+
+
+async def update_season(session: AsyncSession, season_id: int, *, number: int | None = None,
+                        title: str | None = None, clear_title: bool = False) -> PodcastSeason:
+    """Renumber or retitle a season: its episodes' itunes:season follows."""
+    season = await _get(session, PodcastSeason, season_id, "season")
+    if number is not None and number != season.number:
+        if number <= 0:
+            raise ValidationError.single("number", "positive", "a season's number is above 0")
+        if await session.scalar(sa.select(PodcastSeason.id).where(
+            PodcastSeason.show_id == season.show_id, PodcastSeason.number == number
+        )):
+            raise ValidationError.single("number", "taken",
+                                         f"the show already has season {number}")
+        season.number = number
+    if title is not None or clear_title:
+        season.title = title
+    await _bump(session, season.show_id)
+    await session.flush()
+    return season
+
+
+async def remove_season(session: AsyncSession, season_id: int) -> None:
+    """Remove an empty season. One with episodes is refused: removing it would silently drop
+    their itunes:season from the feed, so they are moved (or cleared) first, by the team."""
+    season = await _get(session, PodcastSeason, season_id, "season")
+    used = await session.scalar(sa.select(sa.func.count()).select_from(episodes_t).where(
+        episodes_t.c.season_id == season_id))
+    if used:
+        raise ValidationError.single(
+            "id", "season_in_use",
+            f"season {season.number} still has {used} episode(s): move them to another season "
+            "(or none) with updatePodcastEpisode first")
+    await _bump(session, season.show_id)
+    await session.delete(season)
+    await session.flush()
+
+
+async def delete_episode(session: AsyncSession, episode_id: int) -> None:
+    """Delete a draft for good. A published (or scheduled, or withheld) episode is refused:
+    podcast apps know it by its GUID, so it is unpublished first, deliberately."""
+    episode = await _get(session, PodcastEpisode, episode_id, "episode")
+    if episode.status == "published":
+        raise ValidationError.single(
+            "id", "published",
+            "only a draft can be deleted: unpublish the episode first "
+            "(unpublishPodcastEpisode), then delete it")
+    show_id = episode.show_id
+    for table in (credits_t, episode_programmes, episode_hubs):
+        await session.execute(sa.delete(table).where(table.c.episode_id == episode_id))
+    await session.delete(episode)
+    await session.flush()
+    await _bump(session, show_id)
+    await emit(session, "episode.deleted", entity="podcast_episode", entity_id=episode_id,
+               change="deleted")
+
+
 async def _bump_for_credit(session: AsyncSession, row: PodcastCredit) -> None:
     if row.show_id is not None:
         await _bump(session, row.show_id)

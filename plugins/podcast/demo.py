@@ -2,7 +2,9 @@
 
 The episodes, guests and organisations are the real ones the report names (the #iwill episode
 with Sami Gichki, Youth United Foundation's Sarah Atkins and Anna Maddox, Jess & Norma); audio and
-artwork addresses are placeholders on example.org, since the report gives none. Written through
+artwork are the plug-in's own demo media (``demo_media``: generated artwork and a short silent
+MP3 on the server's own address), since the report gives none, so publishing a new episode works
+on ``./scripts/serve-demo`` in development. Written through
 the catalogue's own functions, inside the seeding transaction; seeding twice adds nothing.
 """
 
@@ -16,11 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imm_graph.plugin_api import models
-from plugins.podcast import catalogue
+from plugins.podcast import catalogue, demo_media
 from plugins.podcast.models import PodcastEpisode, PodcastPerson, PodcastSeason, PodcastShow
 
 SLUG = "talking-generations"
-MEDIA = "https://media.example.org/talking-generations"
 UTC = dt.UTC
 
 SHOW: dict[str, Any] = {
@@ -41,7 +42,6 @@ SHOW: dict[str, Any] = {
     "owner_name": "Intergenerational Music Making",
     "owner_email": "podcast@example.org",
     "show_type": "episodic",
-    "artwork_url": f"{MEDIA}/artwork-3000.jpg",
     "copyright": "© Intergenerational Music Making",
     "funding_url": "https://www.intergenerationalmusicmaking.com/donate",
     "funding_text": "Support Intergenerational Music Making",
@@ -117,7 +117,9 @@ async def seed(session: AsyncSession, base_url: str) -> Mapping[str, int]:
     stakeholders = {row.name: row for row in await session.scalars(sa.select(models.Stakeholder))}
     programmes = {row.code: row.id for row in await session.execute(
         sa.select(models.Programme.code, models.Programme.id))}
-    show = await catalogue.create_show(session, base_url, **SHOW)
+    media = demo_media.media_base(base_url)
+    show = await catalogue.create_show(session, base_url, **SHOW,
+                                       artwork_url=f"{media}/artwork.png")
     season = await catalogue.add_season(session, show.id, 1, "Season 1")
     host = await _person(session, stakeholders, "Charlotte Miller",
                          "https://www.intergenerationalmusicmaking.com/")
@@ -128,8 +130,8 @@ async def seed(session: AsyncSession, base_url: str) -> Mapping[str, int]:
             programme_ids=[programmes[c] for c in spec["programmes"] if c in programmes],
             title=spec["title"], summary_html=spec["summary"], season_id=season.id,
             episode_number=spec["number"], episode_type="full", explicit=False,
-            enclosure_url=f"{MEDIA}/tg-{spec['number']:03d}.mp3",
-            enclosure_length=spec["duration"] * 16_000, enclosure_type="audio/mpeg",
+            enclosure_url=f"{media}/tg-{spec['number']:03d}.mp3",
+            enclosure_length=len(demo_media.silent_mp3()), enclosure_type="audio/mpeg",
             duration_seconds=spec["duration"], chapters=spec["chapters"],
             transcript_text=TRANSCRIPT if i == 0 else None,
             transcript_language="en-gb" if i == 0 else None,

@@ -64,7 +64,7 @@ def _base_url(ctx: Context) -> str:
         return str(config.public_base_url).rstrip("/")
     if ctx.request is not None:
         return str(ctx.request.base_url).rstrip("/")
-    return "http://localhost:8000"
+    return "http://127.0.0.1:8000"
 
 
 # --- types --------------------------------------------------------------------------------------
@@ -314,24 +314,6 @@ def _load_links(table: sa.Table, column: str) -> Callable[[Context, Sequence[int
     return load
 
 
-def _episodes_by(table: sa.Table, column: str) -> Callable[[Context, Sequence[int]], Any]:
-    """Published episodes of many hubs (or programmes) in one statement."""
-
-    async def load(ctx: Context, keys: Sequence[int]) -> list[list[PodcastEpisode]]:
-        rows = await ctx.fetch(
-            sa.select(table.c[column].label("owner"), episodes_t)
-            .join(episodes_t, episodes_t.c.id == table.c.episode_id)
-            .where(table.c[column].in_(keys), visible(utcnow()))
-            .order_by(episodes_t.c.publish_at.desc(), episodes_t.c.id.desc())
-        )
-        grouped: dict[int, list[PodcastEpisode]] = defaultdict(list)
-        for row in rows:
-            grouped[row.owner].append(build_episode(row))
-        return [grouped.get(k, [])[:MAX_LISTED] for k in keys]
-
-    return load
-
-
 async def load_episodes(ctx: Context, keys: Sequence[int]) -> list[PodcastEpisode | None]:
     """For node(id:): public episodes to anyone, every episode to the campaign team."""
     query = sa.select(episodes_t).where(episodes_t.c.id.in_(keys))
@@ -352,28 +334,58 @@ NODES = [NodeType(PodcastEpisode, load_episodes, scope=None),
          NodeType(PodcastShow, load_shows, scope=None)]
 
 
+def _linked_episodes(table: sa.Table, column: str, owner: int, editor: bool
+                     ) -> list[sa.ColumnElement[bool]]:
+    """Episodes linked to one hub (or programme): public ones, or all for the campaign team."""
+    where: list[sa.ColumnElement[bool]] = [episodes_t.c.id.in_(
+        sa.select(table.c.episode_id).where(table.c[column] == owner))]
+    if not editor:
+        where.append(visible(utcnow()))
+    return where
+
+
+# Public callers page by pubDate (never null for them); the campaign team also sees drafts,
+# which have no pubDate, so they page by last change like podcastCatalogue.
+def _linked_order(editor: bool) -> list[tuple[str, bool]]:
+    return [("updated_at", True)] if editor else [("publish_at", True)]
+
+
 @strawberry.type
 class HubEpisodes:
-    """``Hub.episodes``: published episodes about this hub."""
+    """``Hub.episodes``: a Relay connection of the episodes about this hub."""
 
-    @strawberry.field(metadata={**PUBLIC, **bounded(MAX_LISTED)},
-                      description="Published podcast episodes about this hub, newest first.")
-    async def episodes(self, root: strawberry.Parent[Any], info: Info[Context, None]
-                       ) -> list[PodcastEpisode]:
-        return await _loader(info.context, "hub-episodes", _episodes_by(episode_hubs, "hub_id")
-                             ).load(root.pk)
+    @strawberry.field(metadata=PUBLIC,
+                      description="Podcast episodes about this hub, newest first: published "
+                      "ones, or every one (drafts too) with publish:podcast.")
+    async def episodes(
+        self, root: strawberry.Parent[Any], info: Info[Context, None], first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> Connection[PodcastEpisode]:
+        editor = _can_edit(info.context)
+        return await connection_of(
+            info, episodes_t, build_episode,
+            where=_linked_episodes(episode_hubs, "hub_id", root.pk, editor),
+            order=_linked_order(editor), first=first, after=after, last=last, before=before,
+        )
 
 
 @strawberry.type
 class ProgrammeEpisodes:
-    """``Programme.episodes``: published episodes about this programme."""
+    """``Programme.episodes``: a Relay connection of the episodes about this programme."""
 
-    @strawberry.field(metadata={**PUBLIC, **bounded(MAX_LISTED)},
-                      description="Published podcast episodes about this programme, newest first.")
-    async def episodes(self, root: strawberry.Parent[Any], info: Info[Context, None]
-                       ) -> list[PodcastEpisode]:
-        return await _loader(info.context, "programme-episodes",
-                             _episodes_by(episode_programmes, "programme_id")).load(root.pk)
+    @strawberry.field(metadata=PUBLIC,
+                      description="Podcast episodes about this programme, newest first: "
+                      "published ones, or every one (drafts too) with publish:podcast.")
+    async def episodes(
+        self, root: strawberry.Parent[Any], info: Info[Context, None], first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> Connection[PodcastEpisode]:
+        editor = _can_edit(info.context)
+        return await connection_of(
+            info, episodes_t, build_episode,
+            where=_linked_episodes(episode_programmes, "programme_id", root.pk, editor),
+            order=_linked_order(editor), first=first, after=after, last=last, before=before,
+        )
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -757,3 +769,117 @@ class PodcastMutation:
         except ValidationError as exc:
             return PodcastCreditPayload(credit=None, errors=user_errors(exc.errors))
         return PodcastCreditPayload(credit=result, errors=[])
+
+    # --- edits and removals -------------------------------------------------------------------
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Edit a host or guest (only the fields given). Every feed "
+                         "they appear in changes at once.")
+    async def update_podcast_person(self, info: Info[Context, None], id: strawberry.ID,
+                                    input: PodcastPersonInput) -> PodcastPersonPayload:
+        ctx = info.context
+        try:
+            person_id = decode_pk(id, "PodcastPerson", "id")
+            changes = _person_changes(input)
+            async with ctx.db.transaction(actor=ctx.actor) as session:
+                await catalogue.update_person(session, person_id, **changes)
+        except ValidationError as exc:
+            return PodcastPersonPayload(person=None, errors=user_errors(exc.errors))
+        return PodcastPersonPayload(person=id, errors=[])
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Remove a host or guest with all their credits (and their "
+                         "encrypted contact email).")
+    async def remove_podcast_person(self, info: Info[Context, None], id: strawberry.ID
+                                    ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastPerson", catalogue.remove_person)
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Take a person off a show or an episode.")
+    async def remove_podcast_credit(self, info: Info[Context, None], id: strawberry.ID
+                                    ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastCredit", catalogue.remove_credit)
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Renumber or retitle a season (its episodes follow).")
+    async def update_podcast_season(self, info: Info[Context, None], id: strawberry.ID,
+                                    input: PodcastSeasonInput) -> PodcastSeasonPayload:
+        ctx = info.context
+        try:
+            season_id = decode_pk(id, "PodcastSeason", "id")
+            if input.number is None:
+                raise ValidationError.single("number", "required", "a season has a number")
+            number = input.number if input.number is not UNSET else None
+            title = input.title if input.title is not UNSET else None
+            async with ctx.db.transaction(actor=ctx.actor) as session:
+                await catalogue.update_season(session, season_id, number=number, title=title,
+                                              clear_title=input.title is None)
+        except ValidationError as exc:
+            return PodcastSeasonPayload(season=None, errors=user_errors(exc.errors))
+        return PodcastSeasonPayload(season=id, errors=[])
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Remove an empty season; one with episodes is refused "
+                         "(code season_in_use).")
+    async def remove_podcast_season(self, info: Info[Context, None], id: strawberry.ID
+                                    ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastSeason", catalogue.remove_season)
+
+    @strawberry.mutation(extensions=requires(PUBLISH),
+                         description="Delete a draft for good. A published, scheduled or "
+                         "withheld episode is refused (code published): unpublish it first.")
+    async def delete_podcast_episode(self, info: Info[Context, None], id: strawberry.ID
+                                     ) -> PodcastRemovalPayload:
+        return await _remove(info, id, "PodcastEpisode", catalogue.delete_episode)
+
+
+@strawberry.input(description="Only the fields given change; null clears an optional one.")
+class PodcastPersonInput:
+    name: str | None = UNSET
+    img: str | None = UNSET
+    href: str | None = UNSET
+    stakeholder: strawberry.ID | None = UNSET
+    organisation: strawberry.ID | None = UNSET
+    contact_email: str | None = strawberry.field(
+        default=UNSET, description="Encrypted at rest, never returned.")
+
+
+@strawberry.input(description="Only the fields given change; a null title clears it.")
+class PodcastSeasonInput:
+    number: int | None = UNSET
+    title: str | None = UNSET
+
+
+@strawberry.type
+class PodcastRemovalPayload:
+    removed: strawberry.ID | None = strawberry.field(description="The ID removed, if it was.")
+    errors: list[UserError]
+
+
+def _person_changes(data: PodcastPersonInput) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key, value in vars(data).items():
+        if value is UNSET:
+            continue
+        if key == "stakeholder":
+            changes["stakeholder_id"] = decode_pk(value, "Stakeholder", "stakeholder") \
+                if value else None
+        elif key == "organisation":
+            changes["organisation_id"] = decode_pk(value, "Organisation", "organisation") \
+                if value else None
+        else:
+            changes[key] = value
+    return changes
+
+
+async def _remove(info: Info[Context, None], id: strawberry.ID, type_name: str,
+                  remove: Callable[[Any, int], Any]) -> PodcastRemovalPayload:
+    """One removal in one transaction: refused (nothing written) or done."""
+    ctx = info.context
+    try:
+        pk = decode_pk(id, type_name, "id")
+        async with ctx.db.transaction(actor=ctx.actor) as session:
+            await remove(session, pk)
+    except ValidationError as exc:
+        return PodcastRemovalPayload(removed=None, errors=user_errors(exc.errors))
+    return PodcastRemovalPayload(removed=id, errors=[])

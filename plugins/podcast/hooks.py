@@ -21,11 +21,11 @@ from imm_graph.plugin_api import (
     hookimpl,
     utcnow,
 )
-from plugins.podcast import catalogue, demo, graphql, routes
+from plugins.podcast import catalogue, demo, demo_media, graphql, routes
 from plugins.podcast.settings import PodcastSettings
 
 NAME = catalogue.NAME
-DEVELOPMENT_BASE_URL = "http://localhost:8000"
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:8000"  # where ./scripts/serve-demo listens
 
 
 def base_url(config: PodcastSettings | None) -> str:
@@ -76,6 +76,11 @@ def imm_graph_routes(config: PodcastSettings) -> Sequence[Any]:
                     auth="public", rate_limit=feed_limit),
         PluginRoute("/{show}/episodes/{guid}/transcript.vtt", routes.transcript_vtt,
                     auth="public", rate_limit=feed_limit),
+        # The demo show's artwork and audio (see demo_media: reachable in development only).
+        PluginRoute(demo_media.PREFIX + "/artwork.png", demo_media.artwork,
+                    methods=("GET", "HEAD"), auth="public", rate_limit=feed_limit),
+        PluginRoute(demo_media.PREFIX + "/{name}", demo_media.audio,
+                    methods=("GET", "HEAD"), auth="public", rate_limit=feed_limit),
     ]
 
 
@@ -84,6 +89,14 @@ async def announce_scheduled(context: JobContext) -> None:
     config = context.config
     async with context.db.transaction(actor=Actor.system(NAME)) as session:
         await catalogue.announce_due(session, config, base_url(config), context.now)
+
+
+@hookimpl
+def imm_graph_cli(app: Any, config: PodcastSettings) -> None:
+    """``imm-graph podcast shows|episodes|publish|unpublish``."""
+    from plugins.podcast import cli
+
+    app.add_typer(cli.build(config, base_url(config)), name="podcast")
 
 
 @hookimpl

@@ -148,33 +148,61 @@ async def test_only_the_campaign_team_writes_and_sees_drafts(
         == "publish:podcast"
 
 
-async def test_hubs_and_programmes_list_their_published_episodes(
-    editor: GraphQLClient, anonymous: GraphQLClient, media: MediaServer, db: Database,
+HUB_EPISODES = """query($hub: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    node(id: $hub) { ... on Hub { episodes(first: $first, after: $after, last: $last,
+                                           before: $before) {
+      totalCount nodes { title } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    } } } }"""
+
+
+async def test_hubs_and_programmes_page_their_episodes_as_relay_connections(
+    editor: GraphQLClient, anonymous: GraphQLClient, db: Database,
 ) -> None:
+    """Four published episodes about a hub (one also about a programme), a draft and a scheduled
+    one: the public pages through the four, newest first; the team sees all six."""
     async with db.transaction() as session:
         org = await builders.organisation(session)
         hub = await builders.hub(session, org.id)
+        other_hub = await builders.hub(session, org.id, code="southwark", name="Southwark Hub")
         programme = await builders.programme(session)
-        hub_id, programme_id = encode_id("Hub", hub.id), encode_id("Programme", programme.id)
-    show = await make_show(editor, media)
-    guids = []
-    for n in (1, 2):
-        episode = (await editor(CREATE_EPISODE, show=show["id"], input={
-            "title": f"Hub story {n}", "hubs": [hub_id], "programmes": [programme_id],
-            "enclosure": {"url": f"https://media.imm.example/{n}.mp3", "length": 9,
-                          "type": "audio/x-m4a"},
-        }))["createPodcastEpisode"]["episode"]
-        guids.append(episode["guid"])
-        if n == 1:
-            assert (await editor(PUBLISH, id=episode["id"]))["publishPodcastEpisode"][
-                "errors"] == []
-    query = """query($hub: ID!, $programme: ID!) {
-        hub: node(id: $hub) { ... on Hub { episodes { guid title hubIds programmeIds } } }
-        programme: node(id: $programme) { ... on Programme { episodes { guid } } } }"""
-    data = await anonymous(query, hub=hub_id, programme=programme_id)  # public, no key
-    assert data["hub"]["episodes"] == [{"guid": guids[0], "title": "Hub story 1",
-                                        "hubIds": [hub_id], "programmeIds": [programme_id]}]
-    assert data["programme"]["episodes"] == [{"guid": guids[0]}]
+        show = await catalogue.create_show(session, BASE, **SHOW)
+        for n in range(1, 7):
+            episode = await catalogue.create_episode(
+                session, show.id, hub_ids=[hub.id], programme_ids=[programme.id] if n == 2 else [],
+                **episode_fields(n))
+            if n <= 4:
+                await publish_as_of(session, episode, T0 + dt.timedelta(days=n))
+            elif n == 5:
+                await publish_as_of(session, episode, dt.datetime.now(dt.UTC)
+                                    + dt.timedelta(days=1))
+        elsewhere = await catalogue.create_episode(session, show.id, hub_ids=[other_hub.id],
+                                                   **episode_fields(7))
+        await publish_as_of(session, elsewhere, T0)
+    hub_id = encode_id("Hub", hub.id)
+
+    page = (await anonymous(HUB_EPISODES, hub=hub_id, first=3))["node"]["episodes"]
+    assert page["totalCount"] == 4
+    assert [n["title"] for n in page["nodes"]] == ["Episode 4", "Episode 3", "Episode 2"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    rest = (await anonymous(HUB_EPISODES, hub=hub_id, first=3,
+                            after=page["pageInfo"]["endCursor"]))["node"]["episodes"]
+    assert [n["title"] for n in rest["nodes"]] == ["Episode 1"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    back = (await anonymous(HUB_EPISODES, hub=hub_id, last=2,
+                            before=rest["pageInfo"]["startCursor"]))["node"]["episodes"]
+    assert [n["title"] for n in back["nodes"]] == ["Episode 3", "Episode 2"]
+    assert back["pageInfo"]["hasPreviousPage"] is True
+
+    # The campaign team sees the draft and the scheduled episode too.
+    team = (await editor(HUB_EPISODES, hub=hub_id, first=10))["node"]["episodes"]
+    assert team["totalCount"] == 6
+    assert sorted(n["title"] for n in team["nodes"]) == [f"Episode {n}" for n in range(1, 7)]
+
+    programme_page = await anonymous("""query($p: ID!) { node(id: $p) { ... on Programme {
+        episodes(first: 5) { totalCount nodes { title hubIds } } } } }""",
+                                     p=encode_id("Programme", programme.id))
+    assert programme_page["node"]["episodes"] == {
+        "totalCount": 1, "nodes": [{"title": "Episode 2", "hubIds": [hub_id]}]}
 
 
 async def test_withdrawn_guest_consent_takes_the_episode_out_of_the_feed(

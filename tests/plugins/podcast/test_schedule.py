@@ -21,10 +21,10 @@ from imm_graph import models as m
 from imm_graph.db import Database
 from imm_graph.pluginhost.jobs import run_due_jobs
 from imm_graph.pluginhost.outbox import run_once
-from plugins.podcast import demo
+from plugins.podcast import catalogue, demo
 from tests.conftest import GraphQLClient
 from tests.http_receiver import Receiver
-from tests.plugins.podcast.conftest import BASE
+from tests.plugins.podcast.conftest import BASE, SHOW, episode_fields, publish_as_of
 from tests.plugins.podcast.media_server import MediaServer
 from tests.plugins.podcast.test_graphql import CREATE_EPISODE, PUBLISH, make_show
 
@@ -94,3 +94,29 @@ async def test_the_demo_has_the_talking_generations_feed_and_seeding_twice_adds_
     guests = {p.text for p in root.iterfind(
         "channel/item/{https://podcastindex.org/namespace/1.0}person") if p.get("role") == "guest"}
     assert guests == {"Sami Gichki", "Sarah Atkins", "Anna Maddox", "Jess & Norma"}
+
+
+async def test_health_is_degraded_while_a_due_episode_waits_more_than_five_minutes_for_the_job(
+    http: httpx.AsyncClient, db: Database, app: object,
+) -> None:
+    """The worker not running shows on /health: an episode due six minutes ago and never
+    announced makes the plug-in "degraded"; one due four minutes ago does not (the job runs every
+    minute, so that is normal); the job's next turn makes it "ok" again."""
+    now = dt.datetime.now(dt.UTC)
+    async with db.transaction() as session:
+        show = await catalogue.create_show(session, BASE, **SHOW)
+        for n, minutes_ago in ((1, 6), (2, 4)):
+            episode = await catalogue.create_episode(session, show.id, **episode_fields(n))
+            episode.status = "published"
+            episode.publish_at = now - dt.timedelta(minutes=minutes_ago)
+        announced = await catalogue.create_episode(session, show.id, **episode_fields(3))
+        await publish_as_of(session, announced, now - dt.timedelta(days=1))
+
+    health = (await http.get("/health")).json()
+    assert health["plugins"]["podcast"] == {
+        "status": "degraded", "shows": 1, "publicEpisodes": 3, "unannounced": 1}
+
+    await run_due_jobs(db, app.state.plugins, now)  # type: ignore[attr-defined]
+    health = (await http.get("/health")).json()
+    assert health["plugins"]["podcast"] == {
+        "status": "ok", "shows": 1, "publicEpisodes": 3, "unannounced": 0}
