@@ -199,6 +199,25 @@ def test_nested_pages_are_ordered_by_parent_then_rank() -> None:
     assert [c.rsplit(".", 1)[-1] for c in order_by] == ["parent_key_", "rank_"]
 
 
+def test_a_page_reads_one_row_more_than_it_shows() -> None:
+    order = order_of("name", False)
+    assert page_query(sa.select(items), order, PageArgs(first=2))._limit == 3
+    assert page_query(sa.select(items), order, PageArgs(last=0))._limit == 1
+
+
+@given(rows_strategy, st.integers(1, 4), st.booleans())
+def test_an_order_of_three_columns_pages_as_well(
+    rows: list[tuple[int, str, int]], size: int, backwards: bool
+) -> None:
+    data = load(rows)
+    order = Order(((items.c.score, True), (items.c.name, False), (items.c.id, False)))
+    want = [r["id"] for r in sorted(data, key=lambda r: (-r["score"], r["name"], r["id"]))]
+    pages = list(walk(order, size, backwards))
+    if backwards:
+        pages.reverse()
+    assert [node for ids, _ in pages for node in ids] == want
+
+
 def test_a_connection_keeps_its_count_and_flags() -> None:
     async def count() -> int:
         return 7
@@ -295,7 +314,7 @@ def test_a_bad_cursor_is_named_by_its_argument() -> None:
             field, "invalid_cursor", f"{field} is not a cursor of this list")
 
 
-@pytest.mark.parametrize("key", [1, 2, INT32_MAX])
+@pytest.mark.parametrize("key", [1, 2, 123, 12345, INT32_MAX])
 def test_a_number_key_survives_its_cursor(key: int) -> None:
     order = order_of("score", True)
     assert order.decode(encode_cursor(key), "after") == key
