@@ -44,6 +44,7 @@ from imm_graph.schema.permissions import requires
 from imm_graph.schema.personal import audited_read
 from imm_graph.schema.plugin_helpers import (
     connection_of,
+    nested_connection_of,
     page_args,
     user_errors,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "forbidden",
     "hookimpl",
     "models",
+    "nested_connection_of",
     "once",
     "open_database",
     "page_args",

@@ -6,7 +6,7 @@ compiler (one statement for the whole query).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +47,8 @@ class Relation:
 
     ``parent_key`` names the column holding the parent's key: on ``link`` if there is one,
     else on ``child``. ``order`` lists child columns (name, descending); the last is unique.
+    ``where`` narrows the children (a plug-in's "published only"); the loaders apply it, the
+    SQL compiler only reads core relations, which have none.
     """
 
     name: str
@@ -55,6 +57,7 @@ class Relation:
     order: tuple[tuple[str, bool], ...]
     link: sa.Table | None = None
     link_child: str = ""
+    where: tuple[Any, ...] = field(default=(), compare=False)
 
     def source(self, child: Any = None, link: Any = None) -> tuple[Any, sa.ColumnElement[Any]]:
         """The FROM clause and the parent-key column, on the given aliases (or the tables)."""
@@ -68,7 +71,7 @@ class Relation:
 
     def select(self) -> sa.Select[Any]:
         source, _ = self.source()
-        return sa.select(self.child).select_from(source)
+        return sa.select(self.child).select_from(source).where(*self.where)
 
     @property
     def parent(self) -> sa.ColumnElement[Any]:

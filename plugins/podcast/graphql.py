@@ -35,6 +35,7 @@ from imm_graph.plugin_api import (
     connection_of,
     decode_pk,
     encode_id,
+    nested_connection_of,
     requires,
     user_errors,
     utcnow,
@@ -334,20 +335,25 @@ NODES = [NodeType(PodcastEpisode, load_episodes, scope=None),
          NodeType(PodcastShow, load_shows, scope=None)]
 
 
-def _linked_episodes(table: sa.Table, column: str, owner: int, editor: bool
-                     ) -> list[sa.ColumnElement[bool]]:
-    """Episodes linked to one hub (or programme): public ones, or all for the campaign team."""
-    where: list[sa.ColumnElement[bool]] = [episodes_t.c.id.in_(
-        sa.select(table.c.episode_id).where(table.c[column] == owner))]
-    if not editor:
-        where.append(visible(utcnow()))
-    return where
+async def _linked_episodes(info: Info[Context, None], owner: int, link: sa.Table, column: str,
+                           name: str, first: int | None, after: str | None, last: int | None,
+                           before: str | None) -> Connection[PodcastEpisode]:
+    """Episodes linked to a hub (or programme): public ones, or all for the campaign team.
 
-
-# Public callers page by pubDate (never null for them); the campaign team also sees drafts,
-# which have no pubDate, so they page by last change like podcastCatalogue.
-def _linked_order(editor: bool) -> list[tuple[str, bool]]:
-    return [("updated_at", True)] if editor else [("publish_at", True)]
+    Batched: a list of 20 programmes with their episodes is one statement for every page (and
+    one for every ``totalCount``), not one per programme.
+    """
+    editor = _can_edit(info.context)
+    # Public callers page by pubDate (never null for them); the campaign team also sees drafts,
+    # which have no pubDate, so they page by last change like podcastCatalogue.
+    return await nested_connection_of(
+        info, owner, episodes_t, build_episode,
+        name=f"podcast.{name}.episodes.{'team' if editor else 'public'}",
+        parent_column=column, link=link, link_child="episode_id",
+        where=[] if editor else [visible(utcnow())],
+        order=[("updated_at", True)] if editor else [("publish_at", True)],
+        first=first, after=after, last=last, before=before,
+    )
 
 
 @strawberry.type
@@ -361,12 +367,8 @@ class HubEpisodes:
         self, root: strawberry.Parent[Any], info: Info[Context, None], first: int | None = None,
         after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> Connection[PodcastEpisode]:
-        editor = _can_edit(info.context)
-        return await connection_of(
-            info, episodes_t, build_episode,
-            where=_linked_episodes(episode_hubs, "hub_id", root.pk, editor),
-            order=_linked_order(editor), first=first, after=after, last=last, before=before,
-        )
+        return await _linked_episodes(info, root.pk, episode_hubs, "hub_id", "hub",
+                                      first, after, last, before)
 
 
 @strawberry.type
@@ -380,12 +382,8 @@ class ProgrammeEpisodes:
         self, root: strawberry.Parent[Any], info: Info[Context, None], first: int | None = None,
         after: str | None = None, last: int | None = None, before: str | None = None,
     ) -> Connection[PodcastEpisode]:
-        editor = _can_edit(info.context)
-        return await connection_of(
-            info, episodes_t, build_episode,
-            where=_linked_episodes(episode_programmes, "programme_id", root.pk, editor),
-            order=_linked_order(editor), first=first, after=after, last=last, before=before,
-        )
+        return await _linked_episodes(info, root.pk, episode_programmes, "programme_id",
+                                      "programme", first, after, last, before)
 
 
 # --- queries ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from imm_graph.plugin_api import (
     ValidationError,
     connection_of,
     decode_pk,
+    nested_connection_of,
     requires,
     user_errors,
 )
@@ -105,3 +106,15 @@ class HubExampleNotes:
         )
         return [build(row) for row in rows]
 
+
+    @strawberry.field(extensions=requires(READ),
+                      description="The hub's notes as a connection, hidden ones left out.")
+    async def example_note_page(
+        self, root: strawberry.Parent[Any], info: Info[Context, None], first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> Connection[ExampleNote]:
+        # Batched: every hub of the query is paged in one statement (totals in one more).
+        return await nested_connection_of(
+            info, root.pk, notes, build, name="example.hub.notes", parent_column="hub_id",
+            where=[notes.c.text != "(hidden)"], order=[("id", False)],
+            first=first, after=after, last=last, before=before)

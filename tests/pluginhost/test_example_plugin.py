@@ -298,3 +298,48 @@ def test_its_command_gets_its_settings(installed: None, partner: Receiver) -> No
 
 def test_the_plugin_ships_its_migrations_inside_its_package() -> None:
     assert Path(hooks.imm_graph_migrations(), "example_0001_notes.py").is_file()
+
+
+async def test_a_connection_below_a_core_type_pages_every_parent_in_one_statement(
+    installed: None, database_url: str, db: Database, http: httpx.AsyncClient, make_key: MakeKey,
+) -> None:
+    """nested_connection_of: three hubs' notes are one statement for the pages and one for the
+    totals, the where (hidden notes) applies, and paging forwards and backwards stays right."""
+    await migrate_example(database_url)
+    async with db.transaction() as session:
+        org = (await builders.organisation(session)).id
+        hubs = [(await builders.hub(session, org, code=f"h{i}", name=f"Hub {i}")).id
+                for i in range(3)]
+        for i, hub_id in enumerate(hubs):
+            for n in range(i + 1):  # hub 0 has one note, hub 1 two, hub 2 three
+                session.add(ExampleNote(hub_id=hub_id, text=f"{i}.{n}"))
+            session.add(ExampleNote(hub_id=hub_id, text="(hidden)"))
+    reader = GraphQLClient(http, bearer(await make_key(["read:examples", "read:core"])))
+    query = """query($first: Int, $after: String, $last: Int, $before: String) {
+        hubs(first: 10, orderBy: {field: NAME}) { nodes { exampleNotePage(first: $first,
+          after: $after, last: $last, before: $before) {
+            totalCount nodes { text } pageInfo { hasNextPage hasPreviousPage endCursor } } } } }"""
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    db.driver_statement_observers.append(statements.append)
+    try:
+        data = await reader(query, first=1)
+    finally:
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+        db.driver_statement_observers.remove(statements.append)
+    assert len([s for s in statements if "example_notes" in s]) == 2  # pages, totals
+    pages = [h["exampleNotePage"] for h in data["hubs"]["nodes"]]
+    assert [(p["totalCount"], [n["text"] for n in p["nodes"]], p["pageInfo"]["hasNextPage"])
+            for p in pages] == [(1, ["0.0"], False), (2, ["1.0"], True), (3, ["2.0"], True)]
+
+    after = pages[2]["pageInfo"]["endCursor"]
+    onward = await reader(query, first=5, after=after)
+    assert [[n["text"] for n in h["exampleNotePage"]["nodes"]]
+            for h in onward["hubs"]["nodes"]] == [[], [], ["2.1", "2.2"]]
+    last = (await reader(query, last=2))["hubs"]["nodes"][2]["exampleNotePage"]
+    assert [n["text"] for n in last["nodes"]] == ["2.1", "2.2"]
+    assert last["pageInfo"]["hasPreviousPage"] is True

@@ -271,3 +271,77 @@ async def test_lists_of_episodes_read_their_people_and_seasons_in_one_statement_
     read = [m[1] for s in statements if (m := re.match(r"\s*SELECT .*?\sFROM (\w+)", s, re.S))]
     for table in ("podcast_credits", "podcast_seasons", "podcast_episode_hubs"):
         assert read.count(table) == 1, (table, read)
+
+
+PROGRAMMES_EPISODES = """query($n: Int!, $first: Int, $after: String, $last: Int,
+                               $before: String) {
+    programmes(first: $n, orderBy: {field: NAME}) { nodes { name
+      episodes(first: $first, after: $after, last: $last, before: $before) {
+        totalCount nodes { title } pageInfo { hasNextPage hasPreviousPage endCursor } } } } }"""
+
+
+async def test_twenty_programmes_page_their_episodes_in_a_constant_number_of_statements(
+    http: httpx.AsyncClient, make_key: MakeKey, db: Database,
+) -> None:
+    """No N+1 below a core list: 20 programmes' episodes cost what 2 programmes' do, one
+    statement for every page and one for every totalCount; paging both ways stays right."""
+    async with db.transaction() as session:
+        programmes = [await builders.programme(session, code=f"p{i:02}", name=f"P{i:02}")
+                      for i in range(20)]
+        show = await catalogue.create_show(session, BASE, **SHOW)
+        linked = [p.id for p in programmes[1:]]  # P00 has no episode at all
+        for n in range(1, 6):
+            episode = await catalogue.create_episode(session, show.id, programme_ids=linked,
+                                                     **episode_fields(n))
+            if n <= 4:  # Episode 5 stays a draft
+                await publish_as_of(session, episode, T0 + dt.timedelta(days=n))
+    reader = GraphQLClient(http, bearer(await make_key(["read:core"])))
+    team = GraphQLClient(http, bearer(await make_key(["read:core", "publish:podcast"])))
+
+    def episode_statements(statements: list[str]) -> list[str]:
+        return [s for s in statements if "podcast_episode_programmes" in s]
+
+    with counting(db) as few:
+        await reader(PROGRAMMES_EPISODES, n=2, first=2)
+    with counting(db) as many:
+        data = await reader(PROGRAMMES_EPISODES, n=20, first=2)
+    def reads(statements: list[str]) -> list[str]:  # the key lookup and last-use stamp aside
+        return [s for s in statements if s.lstrip().startswith("SELECT") and "api_keys" not in s]
+
+    assert len(reads(many)) == len(reads(few)) == 3  # programmes, episode pages, totals
+    assert len(episode_statements(many)) == 2  # the pages, the totals
+    lists = [p["episodes"] for p in data["programmes"]["nodes"]]
+    assert len(lists) == 20
+    assert lists[0] == {"totalCount": 0, "nodes": [], "pageInfo": {
+        "hasNextPage": False, "hasPreviousPage": False, "endCursor": None}}
+    for page in lists[1:]:
+        assert page["totalCount"] == 4
+        assert [n["title"] for n in page["nodes"]] == ["Episode 4", "Episode 3"]
+        assert page["pageInfo"]["hasNextPage"] is True
+
+    # Without totalCount, only the pages are read.
+    with counting(db) as untotalled:
+        await reader("""{ programmes(first: 20) { nodes { episodes(first: 2) {
+            nodes { title } } } } }""")
+    assert len(episode_statements(untotalled)) == 1
+
+    cursor = lists[1]["pageInfo"]["endCursor"]
+    onward = await reader(PROGRAMMES_EPISODES, n=20, first=2, after=cursor)
+    for page in onward["programmes"]["nodes"][1:]:
+        assert [n["title"] for n in page["episodes"]["nodes"]] == ["Episode 2", "Episode 1"]
+        assert page["episodes"]["pageInfo"]["hasNextPage"] is False
+        assert page["episodes"]["pageInfo"]["hasPreviousPage"] is True
+    back = await reader(PROGRAMMES_EPISODES, n=20, last=1, before=cursor)
+    for page in back["programmes"]["nodes"][1:]:
+        assert [n["title"] for n in page["episodes"]["nodes"]] == ["Episode 4"]
+        assert page["episodes"]["pageInfo"]["hasPreviousPage"] is False
+        assert page["episodes"]["pageInfo"]["hasNextPage"] is True
+
+    # The campaign team sees the draft too, still in one statement for every programme.
+    with counting(db) as statements:
+        everything = await team(PROGRAMMES_EPISODES, n=20, first=10)
+    assert len(episode_statements(statements)) == 2
+    for page in everything["programmes"]["nodes"][1:]:
+        assert page["episodes"]["totalCount"] == 5
+        assert sorted(n["title"] for n in page["episodes"]["nodes"]) == [
+            f"Episode {n}" for n in range(1, 6)]
