@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import sqlalchemy as sa
+from starlette.applications import Starlette
 
 from imm_graph.app import create_app
 from imm_graph.config import Settings
@@ -182,6 +183,28 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://imm.test") as http:
         yield http
+
+
+@pytest.fixture
+def app_env() -> None:
+    """The environment an ``app`` starts in: override it to enable a plug-in or set its settings."""
+
+
+@pytest.fixture
+async def app(app_env: None, settings: Settings, db: Database) -> AsyncIterator[Starlette]:
+    """The real app with its lifespan running (plug-ins' start-up and shutdown hooks included)."""
+    application = create_app(settings, database=db)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on ``app``, as a partner's code would talk to it."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
+    ) as client:
+        yield client
 
 
 class GraphQLClient:

@@ -11,7 +11,7 @@ import asyncio
 import base64
 import datetime as dt
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -67,20 +67,8 @@ def installed(install: Install, monkeypatch: pytest.MonkeyPatch, partner: Receiv
 
 
 @pytest.fixture
-async def app(installed: None, database_url: str, db: Database) -> AsyncIterator[Starlette]:
+async def app_env(installed: None, database_url: str) -> None:
     await migrate_example(database_url)  # the example's own Alembic branch
-    settings = Settings(database_url=database_url, environment="test", api_key_cache_seconds=0)
-    application = create_app(settings, database=db)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
-    ) as client:
-        yield client
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,9 +19,7 @@ import typer
 from starlette.applications import Starlette
 from typer.testing import CliRunner
 
-from imm_graph.app import create_app
 from imm_graph.cli.plugins import register
-from imm_graph.config import Settings
 from imm_graph.plugin_api import Database
 from imm_graph.pluginhost.jobs import run_due_jobs
 from imm_graph.pluginhost.manager import PluginManager
@@ -44,22 +42,9 @@ def commissioner_endpoint() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-async def app(
-    database_url: str, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Starlette]:
+def app_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMM_PLUGINS_DISABLED", "podcast,social_prescribing")
     monkeypatch.setenv("IMM_PLUGIN_NHS_REPORTING_SUBMISSION_SECRET", SECRET)
-    settings = Settings(database_url=database_url, environment="test", api_key_cache_seconds=0)
-    application = create_app(settings, database=db)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://imm.test") as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,16 +5,13 @@ and a publishable show built through the catalogue's own functions."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from imm_graph.app import create_app
-from imm_graph.config import Settings
 from imm_graph.db import Database
 from plugins.podcast import catalogue
 from tests.conftest import GraphQLClient, MakeKey, bearer
@@ -34,26 +31,11 @@ def media() -> Iterator[MediaServer]:
 
 
 @pytest.fixture
-def podcast_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def app_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only this plug-in, with a public base URL (so URLs in the feed are fixed)."""
     monkeypatch.setenv("IMM_PLUGINS_ENABLED", "podcast")
     monkeypatch.delenv("IMM_PLUGINS_DISABLED", raising=False)
     monkeypatch.setenv("IMM_PLUGIN_PODCAST_PUBLIC_BASE_URL", BASE)
-
-
-@pytest.fixture
-async def app(podcast_env: None, database_url: str, db: Database) -> AsyncIterator[Starlette]:
-    settings = Settings(database_url=database_url, environment="test", api_key_cache_seconds=0)
-    application = create_app(settings, database=db)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://whatever-host.test") as client:
-        yield client
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ FEED = BASE + "/plugins/podcast/talking-generations/feed.xml"
 
 
 @pytest.fixture
-def podcast_cli(podcast_env: None, database_url: str, monkeypatch: pytest.MonkeyPatch
+def podcast_cli(app_env: None, database_url: str, monkeypatch: pytest.MonkeyPatch
                 ) -> typer.Typer:
     monkeypatch.setenv("IMM_DATABASE_URL", database_url)
     cli = typer.Typer()
