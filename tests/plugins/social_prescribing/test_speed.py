@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("platform")
 # audit, event), sharing consent (insert, audit, event), referral (look-up, insert, history,
 # event), outbox (idempotency look-up, insert) and three savepoint statements in the core's
 # writes. It was 31 before the caches and the dropped re-selects.
-NEW_REFERRAL_STATEMENTS = 24
+NEW_REFERRAL_STATEMENTS = 23
 
 
 @contextmanager
