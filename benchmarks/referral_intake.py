@@ -1,99 +1,145 @@
-"""Referral intake throughput: signed webhooks → durable referral + status update queued.
+"""Referral intake throughput over HTTP: signed webhooks → durable referral + status update queued.
 
-    IMM_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/imm_bench_sp \
-        .venv/bin/python -m benchmarks.referral_intake --setup
-    .venv/bin/uvicorn --factory imm_graph.app:create_app --port 8790 --workers 2 \
-        --log-level warning --no-access-log &
-    .venv/bin/python -m benchmarks.referral_intake --url http://127.0.0.1:8790 --count 4000
+    .venv/bin/python -m benchmarks.referral_intake \
+        --db postgresql+asyncpg://postgres@127.0.0.1:5432/imm_bench_sp --count 3000
 
-``--setup`` migrates the database and registers a platform with a callback URL (so every
-referral also queues its status update). The load step pre-signs ``--count`` distinct native
-referrals (distinct webhook-ids, referral ids and NHS numbers: each one is a new person, the
-most expensive path), then sends them from ``--clients`` concurrent keep-alive connections and
-reports referrals stored per second. The client runs on the same 2 cores as the server, so
-the figure is a floor.
+For 1 and then 2 uvicorn workers it (re)creates the database, registers two platforms with
+callback URLs (so every referral also queues its status update), starts
+``uvicorn --factory imm_graph.app:create_app --workers N`` on ``--port``, sends ``--count``
+new native referrals and then ``--count`` new FHIR bundles (distinct webhook-ids, referral ids
+and NHS numbers: each one a new person, the most expensive path) from ``--clients`` concurrent
+keep-alive connections, stops the server and prints a Markdown table of referrals stored per
+second. The client is Python on the same 2 cores as the server and PostgreSQL, so the figures
+are a floor. ``--url`` measures an already running server instead (one row per format).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import httpx
 import orjson
 
-from imm_graph.config import Settings
-from imm_graph.db import Database, create_engine
-from imm_graph.migrate import upgrade
+from benchmarks.referral_inprocess import SECRET, fhir_body, fresh_database, native_body
 from imm_graph.pluginhost.signing import signature_headers
-from plugins.social_prescribing import platforms
-from plugins.social_prescribing.demo import test_nhs_number
 
-SECRET = "whsec_YmVuY2htYXJrLXBsYXRmb3JtLXNlY3JldC0xMjM0NTY="
-PLATFORM = "benchmark-platform"
+PATH = "/plugins/social_prescribing/referrals"
 
 
-async def setup() -> None:
-    url = Settings().database_url
-    engine = create_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-    db = Database(url)
-    async with db.transaction() as session:
-        try:
-            await platforms.by_name(session, PLATFORM)
-        except Exception:
-            await platforms.add(session, PLATFORM, secret=SECRET,
-                                callback_url="https://platform.example/imm/status")
-    await db.dispose()
-
-
-def referral(n: int, run: str) -> bytes:
-    return orjson.dumps({
-        "referralId": f"BENCH-{run}-{n}", "action": "new", "authoredOn": "2025-03-03",
-        "patient": {"nhsNumber": test_nhs_number(n * 3 + int(run[-3:], 16)),
-                    "birthDate": "1945-01-01", "postcode": "TW3 1HN"},
-        "cohorts": ["older_people"], "referrer": {"odsCode": "E85025"},
-        "consent": {"status": "active"},
-    })
-
-
-async def load(url: str, count: int, clients: int) -> None:
-    run = f"{int(time.time()):x}"
+def requests_for(fmt: str, count: int, run: str) -> list[tuple[bytes, dict[str, str]]]:
     now = int(time.time())
-    bodies = [referral(n, run) for n in range(count)]
-    requests = [(b, {**signature_headers(SECRET, f"msg_{run}_{i}", now, b),
-                     "content-type": "application/json", "x-imm-platform": PLATFORM})
-                for i, b in enumerate(bodies)]
+    offset = int(run, 16) % 50_000 * 4  # distinct people between runs on one database
+    make = native_body if fmt == "native" else fhir_body
+    out = []
+    for i in range(count):
+        body = make(offset + i)
+        out.append((body, {
+            **signature_headers(SECRET, f"msg_{fmt}_{run}_{i}", now, body),
+            "content-type": "application/fhir+json" if fmt == "fhir" else "application/json",
+            "x-imm-platform": f"bench-{fmt}",
+        }))
+    return out
+
+
+async def load(url: str, fmt: str, count: int, clients: int) -> tuple[float, dict[int, int]]:
+    """Send the referrals; returns (referrals stored per second, answers by status)."""
+    run = f"{time.time_ns() // 1000:x}"[-6:]
     queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
-    for item in requests:
+    for item in requests_for(fmt, count, run):
         queue.put_nowait(item)
     statuses: dict[int, int] = {}
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
             while not queue.empty():
                 body, headers = queue.get_nowait()
-                answer = await http.post("/plugins/social_prescribing/referrals",
-                                         content=body, headers=headers)
+                answer = await http.post(PATH, content=body, headers=headers)
                 statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    print(f"{count} referrals in {elapsed:.2f} s: {count / elapsed:.0f} referrals/s "
-          f"({clients} clients); statuses {statuses}")
+    return statuses.get(201, 0) / elapsed, statuses
+
+
+async def wait_up(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=2) as http:
+        for _ in range(300):
+            try:
+                await http.get("/health")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+def serve(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "IMM_DATABASE_URL": db}
+    return subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "uvicorn"), "--factory",
+         "imm_graph.app:create_app", "--port", str(port), "--workers", str(workers),
+         "--log-level", "warning", "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+async def measure(db: str, port: int, count: int, clients: int) -> list[tuple[str, int, float,
+                                                                               dict[int, int]]]:
+    rows = []
+    for workers in (1, 2):
+        await fresh_database(db)
+        server = serve(db, port, workers)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            await wait_up(url)
+            for fmt in ("native", "fhir"):
+                await load(url, fmt, 100, clients)  # warm-up: imports, pools, caches
+                rate, statuses = await load(url, fmt, count, clients)
+                rows.append((fmt, workers, rate, statuses))
+                print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s {statuses}",
+                      file=sys.stderr)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)  # the server this run started, only
+            server.wait(30)
+    return rows
+
+
+def table(rows: list[tuple[str, int, float, dict[int, int]]], count: int, clients: int) -> str:
+    lines = ["| format | uvicorn workers | referrals/s | answers |", "|---|---:|---:|---|"]
+    for fmt, workers, rate, statuses in rows:
+        lines.append(f"| {fmt} | {workers} | {rate:.0f} | "
+                     f"{', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))} |")
+    load1, load5, _ = os.getloadavg()
+    lines.append("")
+    lines.append(f"{count} new referrals per row, {clients} keep-alive clients, "
+                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+                 f"load average {load1:.1f} / {load5:.1f} (1 / 5 min), {os.cpu_count()} CPUs.")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--setup", action="store_true")
-    parser.add_argument("--url", default="http://127.0.0.1:8790")
-    parser.add_argument("--count", type=int, default=4000)
+    parser.add_argument("--db", default="postgresql+asyncpg://postgres@127.0.0.1:5432/"
+                        "imm_bench_sp")
+    parser.add_argument("--url", help="an already running server (its database set up with "
+                        "benchmarks.referral_inprocess's platforms)")
+    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=32)
     args = parser.parse_args()
-    asyncio.run(setup() if args.setup else load(args.url, args.count, args.clients))
+    if args.url:
+        for fmt in ("native", "fhir"):
+            rate, statuses = asyncio.run(load(args.url, fmt, args.count, args.clients))
+            print(f"{fmt}: {rate:.0f} referrals/s {orjson.dumps(statuses).decode()}")
+        return
+    rows = asyncio.run(measure(args.db, args.port, args.count, args.clients))
+    print(table(rows, args.count, args.clients))
 
 
 if __name__ == "__main__":

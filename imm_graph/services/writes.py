@@ -240,7 +240,8 @@ async def _save(
                     setattr(row, name, value)
             await session.flush()
             for name, link in spec.links.items():
-                await _replace_links(session, link, row.id, getattr(data, name))
+                await _replace_links(session, link, row.id, getattr(data, name),
+                                     existing=not creating)
     except IntegrityError as exc:
         raise from_integrity(exc, spec.type_name) from None
     await audit(
@@ -302,8 +303,14 @@ async def _check_unique(
             )
 
 
-async def _replace_links(session: AsyncSession, link: Link, own_id: int, values: Any) -> None:
-    await session.execute(sa.delete(link.table).where(link.table.c[link.own_column] == own_id))
+async def _replace_links(
+    session: AsyncSession, link: Link, own_id: int, values: Any, *, existing: bool = True
+) -> None:
+    """Set a record's links; a record created just now has none to delete (one statement
+    saved per create)."""
+    if existing:
+        await session.execute(
+            sa.delete(link.table).where(link.table.c[link.own_column] == own_id))
     if values:
         await session.execute(
             sa.insert(link.table),

@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -22,6 +25,42 @@ from plugins.social_prescribing.models import SocialPrescribingPlatform as Platf
 from plugins.social_prescribing.models import SocialPrescribingReferral
 
 FORMATS = ("native", "fhir")
+
+# Signature checks read the platform rows (with their decrypted secrets) from a per-process
+# cache: one SELECT and two decryptions saved per referral. An add, rotate, link or remove in
+# this process empties it at once; another process (a CLI rotate, another worker) is seen
+# within CACHE_SECONDS, so a removed platform or a replaced previous secret stops working
+# within that many seconds.
+CACHE_SECONDS = 5.0
+_CACHE_LIMIT = 256  # distinct x-imm-platform values kept (the header is the sender's choice)
+_generation = 0
+_caches: weakref.WeakKeyDictionary[Any, dict[str | None, tuple[float, int, list[Platform]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def changed() -> None:
+    """Platforms changed in this process: the next request reads them again."""
+    global _generation
+    _generation += 1
+
+
+async def _candidates(session: AsyncSession, named: str | None) -> list[Platform]:
+    """The platforms that may have signed (the named one, or all), cached per database."""
+    cache = _caches.setdefault(session.bind, {})
+    now = time.monotonic()
+    hit = cache.get(named)
+    if hit is not None and hit[0] > now and hit[1] == _generation:
+        return hit[2]
+    query = sa.select(Platform).order_by(Platform.id)
+    if named:
+        query = query.where(Platform.name == named)
+    found = list(await session.scalars(query))
+    for platform in found:
+        session.expunge(platform)  # read-only snapshots, shared between requests
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[named] = (now + CACHE_SECONDS, _generation, found)
+    return found
 
 
 def new_secret() -> str:
@@ -53,6 +92,7 @@ async def add(
                         api_key_id=api_key_id)
     session.add(platform)
     await session.flush()
+    changed()
     return platform, secret
 
 
@@ -70,6 +110,7 @@ async def rotate(session: AsyncSession, name: str, now: dt.datetime) -> str:
     platform.previous_secret, platform.secret = platform.secret, secret
     platform.rotated_at = now
     await session.flush()
+    changed()
     return secret
 
 
@@ -82,6 +123,7 @@ async def link_key(session: AsyncSession, name: str, key_id: str) -> None:
         raise ValidationError.single("keyId", "not_found", f"no API key has the id {key_id!r}")
     platform.api_key_id = int(found)
     await session.flush()
+    changed()
 
 
 async def remove(session: AsyncSession, name: str) -> None:
@@ -94,6 +136,7 @@ async def remove(session: AsyncSession, name: str) -> None:
             "name", "in_use", f"{name!r} sent {sent} referral(s): it cannot be removed")
     await session.delete(platform)
     await session.flush()
+    changed()
 
 
 @dataclass(frozen=True)
@@ -114,11 +157,7 @@ async def signed_by(
     A platform may name itself (``x-imm-platform``) so only its secrets are tried; otherwise
     every registered platform's are, and the one that matches is the sender.
     """
-    named = headers.get("x-imm-platform")
-    query = sa.select(Platform).order_by(Platform.id)
-    if named:
-        query = query.where(Platform.name == named)
-    candidates = list(await session.scalars(query))
+    candidates = await _candidates(session, headers.get("x-imm-platform") or None)
     problem: SignatureProblem | None = None
     for platform in candidates:
         try:

@@ -27,7 +27,6 @@ from imm_graph.plugin_api import (
     utcnow,
 )
 from plugins.social_prescribing import intake, service
-from plugins.social_prescribing.models import SocialPrescribingPlatform as Platform
 from plugins.social_prescribing.platforms import signed_by
 
 NAME = service.NAME
@@ -125,13 +124,12 @@ async def _receive(request: Request) -> Response:
 
     async def process(session: AsyncSession) -> Answer:
         session.info["actor_label"] = f"{NAME}:{platform.name}"
+        # No savepoint: a refusal raises out of `once`, which rolls everything back. The
+        # platform is the (read-only) snapshot the signature was checked against.
         try:
-            async with session.begin_nested():
-                held = await session.get(Platform, platform.id)
-                assert held is not None
-                referral, created = await service.receive(session, held, data, now)
-                document, media = await service.status_document(
-                    session, referral, held, now, "fhir" if fhir else "native")
+            referral, created = await service.receive(session, platform, data, now)
+            document, media = await service.status_document(
+                session, referral, platform, now, "fhir" if fhir else "native")
         except ValidationError as invalid:
             raise _Refused(invalid.errors) from None
         return Answer(201 if created else 200, document, media)

@@ -8,6 +8,8 @@ GraphQL), staff mutations, the attendance hook and the overdue job call these.
 from __future__ import annotations
 
 import datetime as dt
+import time
+import weakref
 from typing import Any
 
 import orjson
@@ -61,12 +63,25 @@ def _generation(born: dt.date | None, today: dt.date) -> str:
     return "young_person" if age >= 11 else "child"
 
 
+# Cohort codes known to exist, per database: IMM's cohorts change rarely, and a code not in
+# the cache is looked up again, so a new cohort is accepted at once.
+COHORT_CACHE_SECONDS = 60.0
+_known_cohorts: weakref.WeakKeyDictionary[Any, tuple[float, frozenset[str]]] = (
+    weakref.WeakKeyDictionary())
+
+
 async def _check_cohorts(session: AsyncSession, data: ReferralData) -> None:
     if not data.cohorts:
+        return
+    cached = _known_cohorts.get(session.bind)
+    if cached is not None and cached[0] > time.monotonic() and cached[1].issuperset(data.cohorts):
         return
     known = set(await session.scalars(
         sa.select(models.ClinicalCohort.code).where(models.ClinicalCohort.code.in_(data.cohorts))
     ))
+    if cached is None or cached[0] <= time.monotonic():
+        cached = (time.monotonic() + COHORT_CACHE_SECONDS, frozenset())
+    _known_cohorts[session.bind] = (cached[0], cached[1] | known)
     path = "cohorts" if data.format == "native" else "ServiceRequest.reasonCode"
     bad = [c for c in data.cohorts if c not in known]
     if bad:
@@ -75,13 +90,16 @@ async def _check_cohorts(session: AsyncSession, data: ReferralData) -> None:
                                for c in bad])
 
 
-async def _person(session: AsyncSession, data: ReferralData, today: dt.date) -> int:
-    """The participant this referral is about: found by the keyed NHS-number index (nothing is
-    decrypted), or created pseudonymous-plus-referral-data."""
+async def _person(
+    session: AsyncSession, data: ReferralData, today: dt.date
+) -> tuple[int, Any | None]:
+    """The participant this referral is about, and the row when it was created just now: found
+    by the keyed NHS-number index (nothing is decrypted), or created
+    pseudonymous-plus-referral-data."""
     assert data.nhs_number is not None
     found = await services.find_participant_by_nhs_number(session, data.nhs_number)
     if found is not None:
-        return found
+        return found, None
     try:
         person = await services.create_participant(
             session, generation=_generation(data.date_of_birth, today),
@@ -94,17 +112,18 @@ async def _person(session: AsyncSession, data: ReferralData, today: dt.date) -> 
         prefix = "patient." if data.format == "native" else "Patient."
         raise ValidationError([FieldError(e.code, prefix + e.field, e.message)
                                for e in exc.errors]) from None
-    return int(person.id)
+    return int(person.id), person
 
 
 async def _record_sharing_consent(
-    session: AsyncSession, participant_id: int | None, now: dt.datetime
+    session: AsyncSession, participant_id: int | None, now: dt.datetime, *, new_person: bool
 ) -> None:
     """The person agreed that status and outcomes go back to the referrer: a core consent
-    (purpose referral_sharing, recorded by the referrer), unless one is already held."""
+    (purpose referral_sharing, recorded by the referrer), unless one is already held (a person
+    created just now holds none: no need to look)."""
     if participant_id is None:
         return
-    held = await session.scalar(sa.select(models.Consent.id).where(
+    held = None if new_person else await session.scalar(sa.select(models.Consent.id).where(
         models.Consent.participant_id == participant_id,
         models.Consent.purpose == "referral_sharing", models.Consent.withdrawn_at.is_(None)))
     if held is None:
@@ -177,8 +196,12 @@ async def receive(
             cohorts=[], version=1,
         )
         _apply(referral, data)
-        referral.participant_id = await _person(session, data, now.date())
-        await _record_sharing_consent(session, referral.participant_id, now)
+        # Holding the new row keeps it in the session's (weak) identity map, so recording
+        # the consent finds it there instead of selecting it again.
+        referral.participant_id, new_person = await _person(session, data, now.date())
+        await _record_sharing_consent(session, referral.participant_id, now,
+                                      new_person=new_person is not None)
+        del new_person
         session.add(referral)
         await session.flush()
         session.add(Change(referral_id=referral.id, from_status=None, to_status=sp.RECEIVED,
