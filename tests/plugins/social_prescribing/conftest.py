@@ -5,17 +5,13 @@ to sign requests as a platform does and to count what was stored."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
-from starlette.applications import Starlette
 
 from imm_graph import models as m
-from imm_graph.app import create_app
-from imm_graph.config import Settings
 from imm_graph.db import Database
 from imm_graph.pluginhost.signing import signature_headers
 from plugins.social_prescribing import platforms
@@ -38,22 +34,6 @@ FHIR_SECRET = "whsec_" + "YW5vdGhlci1wbGF0Zm9ybS1zZW5kcy1maGlyLTEyMzQ="
 def partner() -> Iterator[Receiver]:
     with Receiver() as server:
         yield server
-
-
-@pytest.fixture
-async def app(database_url: str, db: Database) -> AsyncIterator[Starlette]:
-    settings = Settings(database_url=database_url, environment="test", api_key_cache_seconds=0)
-    application = create_app(settings, database=db)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
-    ) as client:
-        yield client
 
 
 @pytest.fixture
