@@ -254,3 +254,13 @@ async def test_impact_outcomes_stay_with_the_resolver(
     compiled, statements = await _run(db, database_url, True, query, admin)
     assert compiled == (await _run(db, database_url, False, query, admin))[0]
     assert not any("json_build_object" in statement for statement in statements)
+
+
+async def test_a_typename_only_query_answers_without_sql(
+    db: Database, database_url: str, admin: dict[str, str]
+) -> None:
+    query = "{ __typename kind: __typename }"
+    compiled, statements = await _run(db, database_url, True, query, admin)
+    resolved, _ = await _run(db, database_url, False, query, admin)
+    assert compiled == resolved == {"data": {"__typename": "Query", "kind": "Query"}}
+    assert statements == []
