@@ -27,7 +27,7 @@ QUERIES = {
         totalCount
         pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
         edges { cursor node { id __typename name kind odsCode localAuthority createdAt updatedAt
-          hubs(first: 2) { totalCount nodes { id name status startedOn
+          hubs(first: 2) { totalCount nodes { id name status startedOn catchment
             hostOrganisation { name } programme { code arm }
             cohorts { code name description }
             partners { totalCount nodes { name } }
@@ -83,6 +83,12 @@ async def data(db: Database) -> None:
                     partner_ids=(school.id,),
                     programme_id=prog.id if h else None,
                     cohort_codes=("dementia", "cyp") if h % 2 else ("older_people",),
+                )
+                # Two districts a hub: a list of the wrong column (or of nulls) shows.
+                await s.execute(
+                    sa.insert(m.hub_catchments),
+                    [{"hub_id": hub.id, "postcode_district": f"N{o}{h}"},
+                     {"hub_id": hub.id, "postcode_district": f"TW{h}"}],
                 )
                 for d in range(4):
                     await builders.session_at(
