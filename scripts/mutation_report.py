@@ -27,6 +27,7 @@ SETS: dict[str, tuple[str, ...]] = {
     "pagination": ("imm_graph.schema.pagination.*",),
     "filters": ("imm_graph.schema.filters.*",),
     "impact": ("imm_graph.services.impact.*",),
+    "compiler": ("imm_graph.schema.compiler.*", "imm_graph.schema.mapping.*"),
 }
 EQUIVALENTS = Path(__file__).with_name("mutation-equivalents.txt")
 DETECTED = {"killed", "timeout", "caught by type check"}

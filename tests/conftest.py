@@ -157,6 +157,21 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+# The mutation run's compiler set (scripts/mutation compiler): its tests need PostgreSQL and
+# take seconds each, so a mutmut run (its working directory is mutants/) leaves them out unless
+# that set asked for them; other sets' mutants are then never tried against them.
+MUTATION_COMPILER_TESTS = ("test_compiler.py",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if Path.cwd().name != "mutants" or os.environ.get("IMM_MUTATION_COMPILER") == "1":
+        return
+    kept = [i for i in items if i.path.name not in MUTATION_COMPILER_TESTS]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = [
         r for r in terminalreporter.stats.get("skipped", [])

@@ -27,7 +27,7 @@ QUERIES = {
         totalCount
         pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
         edges { cursor node { id __typename name kind odsCode localAuthority createdAt updatedAt
-          hubs(first: 2) { totalCount nodes { id name status startedOn
+          hubs(first: 2) { totalCount nodes { id name status startedOn catchment
             hostOrganisation { name } programme { code arm }
             cohorts { code name description }
             partners { totalCount nodes { name } }
@@ -83,6 +83,12 @@ async def data(db: Database) -> None:
                     partner_ids=(school.id,),
                     programme_id=prog.id if h else None,
                     cohort_codes=("dementia", "cyp") if h % 2 else ("older_people",),
+                )
+                # Two districts a hub: a list of the wrong column (or of nulls) shows.
+                await s.execute(
+                    sa.insert(m.hub_catchments),
+                    [{"hub_id": hub.id, "postcode_district": f"N{o}{h}"},
+                     {"hub_id": hub.id, "postcode_district": f"TW{h}"}],
                 )
                 for d in range(4):
                     await builders.session_at(
@@ -254,3 +260,13 @@ async def test_impact_outcomes_stay_with_the_resolver(
     compiled, statements = await _run(db, database_url, True, query, admin)
     assert compiled == (await _run(db, database_url, False, query, admin))[0]
     assert not any("json_build_object" in statement for statement in statements)
+
+
+async def test_a_typename_only_query_answers_without_sql(
+    db: Database, database_url: str, admin: dict[str, str]
+) -> None:
+    query = "{ __typename kind: __typename }"
+    compiled, statements = await _run(db, database_url, True, query, admin)
+    resolved, _ = await _run(db, database_url, False, query, admin)
+    assert compiled == resolved == {"data": {"__typename": "Query", "kind": "Query"}}
+    assert statements == []
