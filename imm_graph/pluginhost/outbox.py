@@ -199,8 +199,7 @@ async def enqueue_delivery(
         url=url,
         method=method,
         content_type=content_type or "application/json",
-        # SQL NULL, not JSON null: the check constraint wants exactly one of payload and body.
-        payload=payload if payload is not None else sa.null(),
+        payload=payload,  # None is SQL NULL (the column's none_as_null), as the CHECK wants
         body=bytes(body) if body is not None else None,
         headers=extra,
         idempotency_key=idempotency_key or public_id,

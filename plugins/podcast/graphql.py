@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET, Info
 from strawberry.dataloader import DataLoader
 
@@ -571,6 +572,22 @@ class PodcastCreditPayload:
     errors: list[UserError]
 
 
+async def _change_consent(
+    info: Info[Context, None], credit: strawberry.ID,
+    change: Callable[[AsyncSession, int, dt.datetime], Awaitable[Any]],
+) -> PodcastCreditPayload:
+    """Record or withdraw a guest's consent now, and answer with the credit as it became."""
+    ctx = info.context
+    try:
+        credit_id = decode_pk(credit, "PodcastCredit", "credit")
+        async with ctx.db.transaction(actor=ctx.actor) as session:
+            await change(session, credit_id, utcnow())
+            result = await _credit_of(session, credit_id)
+    except ValidationError as exc:
+        return PodcastCreditPayload(credit=None, errors=user_errors(exc.errors))
+    return PodcastCreditPayload(credit=result, errors=[])
+
+
 async def _credit_of(session: Any, credit_id: int) -> PodcastCredit:
     row = (await session.execute(
         sa.select(credits_t, persons_t.c.name, persons_t.c.img, persons_t.c.href,
@@ -743,30 +760,14 @@ class PodcastMutation:
     @strawberry.mutation(extensions=requires(PUBLISH))
     async def record_podcast_guest_consent(self, info: Info[Context, None],
                                            credit: strawberry.ID) -> PodcastCreditPayload:
-        ctx = info.context
-        try:
-            credit_id = decode_pk(credit, "PodcastCredit", "credit")
-            async with ctx.db.transaction(actor=ctx.actor) as session:
-                await catalogue.record_consent(session, credit_id, utcnow())
-                result = await _credit_of(session, credit_id)
-        except ValidationError as exc:
-            return PodcastCreditPayload(credit=None, errors=user_errors(exc.errors))
-        return PodcastCreditPayload(credit=result, errors=[])
+        return await _change_consent(info, credit, catalogue.record_consent)
 
     @strawberry.mutation(extensions=requires(PUBLISH),
                          description="A guest withdraws consent: the episode leaves the feed "
                          "at once and `episode.consent_withdrawn` is emitted.")
     async def withdraw_podcast_guest_consent(self, info: Info[Context, None],
                                              credit: strawberry.ID) -> PodcastCreditPayload:
-        ctx = info.context
-        try:
-            credit_id = decode_pk(credit, "PodcastCredit", "credit")
-            async with ctx.db.transaction(actor=ctx.actor) as session:
-                await catalogue.withdraw_consent(session, credit_id, utcnow())
-                result = await _credit_of(session, credit_id)
-        except ValidationError as exc:
-            return PodcastCreditPayload(credit=None, errors=user_errors(exc.errors))
-        return PodcastCreditPayload(credit=result, errors=[])
+        return await _change_consent(info, credit, catalogue.withdraw_consent)
 
     # --- edits and removals -------------------------------------------------------------------
 
