@@ -6,8 +6,9 @@
 A guide while optimising the referral webhook (the HTTP figure is `benchmarks.referral_intake`).
 It (re)creates the database, registers two platforms with callbacks (so every referral also
 queues its status update), then sends ``--count`` new native referrals and ``--count`` new FHIR
-bundles (each a new person: the most expensive path) to the ASGI app directly, one at a time:
-no network, no HTTP client. It prints, per format, SQL statements per referral (counted on the
+bundles (each a new person: the most expensive path) to the ASGI app directly,
+``--concurrency`` at a time (so they share transactions as under load): no network, no HTTP
+client. It prints, per format, SQL statements per referral (counted on the
 engine), the process's CPU time per referral (Python only: PostgreSQL's own CPU is another
 process) and wall time. ``--profile`` adds a pyinstrument profile of each format
 (``.venv/bin/pip install pyinstrument``).
@@ -114,7 +115,7 @@ def signed(body: bytes, n: int, fmt: str) -> dict[str, str]:
             "x-imm-platform": f"bench-{fmt}"}
 
 
-async def run(url: str, count: int, profile: bool) -> None:
+async def run(url: str, count: int, profile: bool, concurrency: int) -> None:
     await fresh_database(url)
     app = create_app(Settings(database_url=url, environment="test", log_level="WARNING"))
     async with app.router.lifespan_context(app):
@@ -138,16 +139,18 @@ async def run(url: str, count: int, profile: bool) -> None:
                 profiler.start()
             statements[0] = 0
             cpu, wall = time.process_time(), time.perf_counter()
-            for body, headers in requests:
-                status, answer = await call(app, body, headers)
-                assert status == 201, (status, answer)
+            for start in range(0, count, concurrency):
+                group = requests[start:start + concurrency]
+                for status, answer in await asyncio.gather(
+                        *(call(app, body, headers) for body, headers in group)):
+                    assert status == 201, (status, answer)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             if profiler is not None:
                 profiler.stop()
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
             print(f"{fmt:6}: {statements[0] / count:.1f} SQL statements, "
                   f"{cpu / count * 1000:.2f} ms CPU, {wall / count * 1000:.2f} ms wall "
-                  f"per referral ({count} referrals, one at a time)")
+                  f"per referral ({count} referrals, {concurrency} at a time)")
 
 
 def main() -> None:
@@ -156,8 +159,10 @@ def main() -> None:
                         "imm_bench_sp_inproc")
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="requests in flight together (1: one at a time, no group commit)")
     args = parser.parse_args()
-    asyncio.run(run(args.url, args.count, args.profile))
+    asyncio.run(run(args.url, args.count, args.profile, args.concurrency))
 
 
 if __name__ == "__main__":

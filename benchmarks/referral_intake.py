@@ -1,57 +1,126 @@
 """Referral intake throughput over HTTP: signed webhooks → durable referral + status update queued.
 
     .venv/bin/python -m benchmarks.referral_intake \
-        --db postgresql+asyncpg://postgres@127.0.0.1:5432/imm_bench_sp --count 3000
+        --db postgresql+asyncpg://postgres@127.0.0.1:5432/imm_bench_sp [--seconds 10]
 
 For 1 and then 2 uvicorn workers it (re)creates the database, registers two platforms with
 callback URLs (so every referral also queues its status update), starts
-``uvicorn --factory imm_graph.app:create_app --workers N`` on ``--port``, sends ``--count``
-new native referrals and then ``--count`` new FHIR bundles (distinct webhook-ids, referral ids
-and NHS numbers: each one a new person, the most expensive path) from ``--clients`` concurrent
-keep-alive connections, stops the server and prints a Markdown table of referrals stored per
-second. The client is Python on the same 2 cores as the server and PostgreSQL, so the figures
-are a floor. ``--url`` measures an already running server instead (one row per format).
+``uvicorn --factory imm_graph.app:create_app --workers N`` on ``--port``, and for each format
+(native JSON, then FHIR bundles) signs more new referrals than the run can take (distinct
+webhook-ids, referral ids and NHS numbers: each one a new person, the most expensive path)
+and sends them with wrk (``--connections`` keep-alive connections, 2 threads, ``--seconds``
+long; wrk is installed from apt when missing). Referrals/s is what the database holds at the
+end (referrals, and as many status updates queued) over wrk's duration, so a refused or lost
+request counts for nothing. ``GROUP_COMMIT=false`` in the environment measures the
+one-transaction-per-request path instead (``IMM_PLUGIN_SOCIAL_PRESCRIBING_GROUP_COMMIT``).
+wrk, the servers and PostgreSQL share the machine's cores, so the figures are a floor.
+``--client python`` sends ``--count`` requests with httpx instead (slower: the client then
+costs as much CPU as the server).
 """
-
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 import orjson
+import sqlalchemy as sa
 
 from benchmarks.referral_inprocess import SECRET, fhir_body, fresh_database, native_body
+from imm_graph.db import create_engine
 from imm_graph.pluginhost.signing import signature_headers
 
 PATH = "/plugins/social_prescribing/referrals"
+LUA = Path(__file__).resolve().parent / "wrk" / "referrals.lua"
+CONTENT_TYPES = {"native": "application/json", "fhir": "application/fhir+json"}
 
 
-def requests_for(fmt: str, count: int, run: str) -> list[tuple[bytes, dict[str, str]]]:
+def requests_for(fmt: str, count: int, run: str, first: int = 0
+                 ) -> list[tuple[bytes, dict[str, str]]]:
     now = int(time.time())
-    offset = int(run, 16) % 50_000 * 4  # distinct people between runs on one database
     make = native_body if fmt == "native" else fhir_body
     out = []
-    for i in range(count):
-        body = make(offset + i)
+    for i in range(first, first + count):
+        body = make(i)
         out.append((body, {
             **signature_headers(SECRET, f"msg_{fmt}_{run}_{i}", now, body),
-            "content-type": "application/fhir+json" if fmt == "fhir" else "application/json",
-            "x-imm-platform": f"bench-{fmt}",
+            "content-type": CONTENT_TYPES[fmt], "x-imm-platform": f"bench-{fmt}",
         }))
     return out
 
 
-async def load(url: str, fmt: str, count: int, clients: int) -> tuple[float, dict[int, int]]:
-    """Send the referrals; returns (referrals stored per second, answers by status)."""
+def write_requests(path: Path, requests: list[tuple[bytes, dict[str, str]]]) -> None:
+    """The file benchmarks/wrk/referrals.lua reads: a header line, then the body, each."""
+    with path.open("wb") as out:
+        for body, h in requests:
+            out.write("\t".join((h["webhook-id"], h["webhook-timestamp"], h["webhook-signature"],
+                                 h["content-type"], h["x-imm-platform"], str(len(body))))
+                      .encode() + b"\n" + body)
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (apt)", file=sys.stderr)
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                   stdout=subprocess.DEVNULL)
+    return shutil.which("wrk") or "wrk"
+
+
+def run_wrk(url: str, requests_file: Path, seconds: int, connections: int) -> dict[str, str]:
+    threads = 2
+    done = subprocess.run(
+        [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-s", str(LUA), url + PATH, "--", str(requests_file), str(threads)],
+        check=True, capture_output=True, text=True)
+    out = done.stdout
+    found = {"errors": "0"}
+    for name, pattern in (("p50", r"^\s+50%\s+(\S+)"), ("p99", r"^\s+99%\s+(\S+)"),
+                          ("non2xx", r"Non-2xx or 3xx responses: (\d+)")):
+        match = re.search(pattern, out, re.MULTILINE)
+        if match:
+            found[name] = match.group(1)
+    match = re.search(r"Socket errors: (.*)", out)
+    if match:
+        found["errors"] = match.group(1)
+    return found
+
+
+async def stored(db: str, platform: str, since: float) -> tuple[int, int]:
+    """Referrals from ``platform`` received since ``since`` (a Unix time), and status updates
+    queued since then, in one statement (one snapshot)."""
+    engine = create_engine(db)
+    at = dt.datetime.fromtimestamp(since, dt.UTC)
+    async with engine.connect() as connection:
+        made, queued = (await connection.execute(sa.text(
+            "SELECT (SELECT count(*) FROM social_prescribing_referrals r "
+            "        JOIN social_prescribing_platforms p ON p.id = r.platform_id "
+            "        WHERE p.name = :platform AND r.received_at >= :at), "
+            "       (SELECT count(*) FROM outbox_deliveries "
+            "        WHERE plugin = 'social_prescribing' AND created_at >= :at)"
+        ), {"platform": platform, "at": at})).one()
+    await engine.dispose()
+    return int(made), int(queued)
+
+
+async def load_python(url: str, fmt: str, count: int, clients: int) -> tuple[float, dict[int, int]]:
+    """The httpx client: referrals answered 201 per second, and answers by status."""
     run = f"{time.time_ns() // 1000:x}"[-6:]
     queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
-    for item in requests_for(fmt, count, run):
+    for item in requests_for(fmt, count, run, int(run, 16) % 50_000 * 4):
         queue.put_nowait(item)
     statuses: dict[int, int] = {}
 
@@ -81,6 +150,8 @@ async def wait_up(url: str) -> None:
 
 def serve(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "IMM_DATABASE_URL": db}
+    if "GROUP_COMMIT" in os.environ:
+        env["IMM_PLUGIN_SOCIAL_PRESCRIBING_GROUP_COMMIT"] = os.environ["GROUP_COMMIT"]
     return subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "uvicorn"), "--factory",
          "imm_graph.app:create_app", "--port", str(port), "--workers", str(workers),
@@ -89,9 +160,32 @@ def serve(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     )
 
 
-async def measure(db: str, port: int, count: int, clients: int) -> list[tuple[str, int, float,
-                                                                               dict[int, int]]]:
-    rows = []
+Row = tuple[str, int, float, str]
+
+
+async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: int,
+                      workers: int, budget: int) -> Row:
+    with tempfile.TemporaryDirectory() as folder:
+        warm = Path(folder) / "warm"
+        write_requests(warm, requests_for(fmt, 200, "warm", 900_000 // 2 - 300))
+        await asyncio.to_thread(run_wrk, url, warm, 1, 8)  # imports, pools, caches
+        file = Path(folder) / "requests"
+        write_requests(file, requests_for(fmt, budget, "run"))
+        started, clock = time.time(), time.perf_counter()
+        wrk = await asyncio.to_thread(run_wrk, url, file, seconds, connections)
+        elapsed = time.perf_counter() - clock
+    made, queued = await stored(db, f"bench-{fmt}", started)
+    rate = made / seconds
+    note = (f"{made} stored, {queued} updates queued, p50 {wrk.get('p50')}, p99 "
+            f"{wrk.get('p99')}, non-2xx {wrk.get('non2xx', 0)}, socket errors {wrk['errors']}"
+            f"{'' if made < budget else ' (ran out of requests: raise --budget)'}")
+    print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s ({note}; {elapsed:.1f} s)",
+          file=sys.stderr)
+    return fmt, workers, rate, note
+
+
+async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
     for workers in (1, 2):
         await fresh_database(db)
         server = serve(db, port, workers)
@@ -99,9 +193,14 @@ async def measure(db: str, port: int, count: int, clients: int) -> list[tuple[st
         try:
             await wait_up(url)
             for fmt in ("native", "fhir"):
-                await load(url, fmt, 100, clients)  # warm-up: imports, pools, caches
-                rate, statuses = await load(url, fmt, count, clients)
-                rows.append((fmt, workers, rate, statuses))
+                if args.client == "wrk":
+                    rows.append(await measure_wrk(db, url, fmt, args.seconds, args.connections,
+                                                  workers, args.budget))
+                    continue
+                await load_python(url, fmt, 100, args.connections)  # warm-up
+                rate, statuses = await load_python(url, fmt, args.count, args.connections)
+                rows.append((fmt, workers, rate, ", ".join(
+                    f"{k}: {v}" for k, v in sorted(statuses.items()))))
                 print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s {statuses}",
                       file=sys.stderr)
         finally:
@@ -110,14 +209,18 @@ async def measure(db: str, port: int, count: int, clients: int) -> list[tuple[st
     return rows
 
 
-def table(rows: list[tuple[str, int, float, dict[int, int]]], count: int, clients: int) -> str:
-    lines = ["| format | uvicorn workers | referrals/s | answers |", "|---|---:|---:|---|"]
-    for fmt, workers, rate, statuses in rows:
-        lines.append(f"| {fmt} | {workers} | {rate:.0f} | "
-                     f"{', '.join(f'{k}: {v}' for k, v in sorted(statuses.items()))} |")
+def table(rows: list[Row], args: argparse.Namespace) -> str:
+    lines = ["| format | uvicorn workers | referrals/s | what the run left |",
+             "|---|---:|---:|---|"]
+    for fmt, workers, rate, note in rows:
+        lines.append(f"| {fmt} | {workers} | {rate:.0f} | {note} |")
     load1, load5, _ = os.getloadavg()
+    how = (f"wrk, {args.connections} connections, {args.seconds} s per row"
+           if args.client == "wrk" else
+           f"httpx, {args.count} referrals per row, {args.connections} clients")
+    commit = os.environ.get("GROUP_COMMIT", "true")
     lines.append("")
-    lines.append(f"{count} new referrals per row, {clients} keep-alive clients, "
+    lines.append(f"{how}, group commit {commit}, "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
                  f"load average {load1:.1f} / {load5:.1f} (1 / 5 min), {os.cpu_count()} CPUs.")
     return "\n".join(lines)
@@ -128,18 +231,23 @@ def main() -> None:
     parser.add_argument("--db", default="postgresql+asyncpg://postgres@127.0.0.1:5432/"
                         "imm_bench_sp")
     parser.add_argument("--url", help="an already running server (its database set up with "
-                        "benchmarks.referral_inprocess's platforms)")
+                        "benchmarks.referral_inprocess's platforms); python client only")
     parser.add_argument("--port", type=int, default=8790)
-    parser.add_argument("--count", type=int, default=3000)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--budget", type=int, default=40_000,
+                        help="signed referrals prepared per row (more than a run can take)")
+    parser.add_argument("--count", type=int, default=3000, help="python client: per row")
+    parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     if args.url:
         for fmt in ("native", "fhir"):
-            rate, statuses = asyncio.run(load(args.url, fmt, args.count, args.clients))
+            rate, statuses = asyncio.run(load_python(args.url, fmt, args.count,
+                                                     args.connections))
             print(f"{fmt}: {rate:.0f} referrals/s {orjson.dumps(statuses).decode()}")
         return
-    rows = asyncio.run(measure(args.db, args.port, args.count, args.clients))
-    print(table(rows, args.count, args.clients))
+    rows = asyncio.run(measure(args.db, args.port, args))
+    print(table(rows, args))
 
 
 if __name__ == "__main__":

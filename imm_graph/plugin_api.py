@@ -13,6 +13,7 @@ from imm_graph.db import Base, Database, UTCDateTime, utcnow
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.ids import decode_pk, encode_id
 from imm_graph.models._types import enum_column_type
+from imm_graph.pluginhost.batching import FALLBACK, GroupCommit
 from imm_graph.pluginhost.collect import collect
 from imm_graph.pluginhost.contract import (
     DeliveryResult,
@@ -25,15 +26,17 @@ from imm_graph.pluginhost.contract import (
     SchemaContribution,
     hookimpl,
 )
-from imm_graph.pluginhost.events import emit
+from imm_graph.pluginhost.events import NewEvent, emit, emit_many
 from imm_graph.pluginhost.jobs import JobContext
-from imm_graph.pluginhost.outbox import enqueue_delivery
+from imm_graph.pluginhost.outbox import enqueue_deliveries, enqueue_delivery
 from imm_graph.pluginhost.signing import sign, signature_headers
 from imm_graph.pluginhost.webhooks import (
     Answer,
     IdempotencyConflict,
     SignatureProblem,
+    keep_answers,
     once,
+    stored_answers,
     verify_signed,
 )
 from imm_graph.schema.context import Context
@@ -62,6 +65,7 @@ from imm_graph.services.impact import ImpactFilter
 from imm_graph.validators import validate_nhs_number, validate_ods_code, validate_postcode
 
 __all__ = [
+    "FALLBACK",
     "PUBLIC",
     "Actor",
     "Answer",
@@ -74,9 +78,11 @@ __all__ = [
     "EncryptedDate",
     "EncryptedString",
     "FieldError",
+    "GroupCommit",
     "IdempotencyConflict",
     "ImpactFilter",
     "JobContext",
+    "NewEvent",
     "Node",
     "NodeType",
     "OutboundRefused",
@@ -100,11 +106,14 @@ __all__ = [
     "connection_of",
     "decode_pk",
     "emit",
+    "emit_many",
     "encode_id",
+    "enqueue_deliveries",
     "enqueue_delivery",
     "enum_column_type",
     "forbidden",
     "hookimpl",
+    "keep_answers",
     "models",
     "nested_connection_of",
     "once",
@@ -119,6 +128,7 @@ __all__ = [
     "services",
     "sign",
     "signature_headers",
+    "stored_answers",
     "user_errors",
     "utcnow",
     "validate_nhs_number",

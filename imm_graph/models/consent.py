@@ -34,13 +34,17 @@ class Consent(TimestampMixin, Base):
     stakeholder_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stakeholders.id", ondelete="CASCADE"), index=True
     )
+    # In every consent event too (see pluginhost.events.ids_and_codes): a plug-in that acts on
+    # withdrawals tells them from other saves without reading the row.
     purpose: Mapped[ConsentPurpose] = mapped_column(
-        enum_column_type(ConsentPurpose, "consent_purpose")
+        enum_column_type(ConsentPurpose, "consent_purpose"), info={"in_events": True}
     )
     given_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     given_by: Mapped[ConsentGivenBy] = mapped_column(
         enum_column_type(ConsentGivenBy, "consent_given_by")
     )
     recorded_by: Mapped[str] = mapped_column(sa.String(120))  # an actor label, never a name
-    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime(), info={"in_events": True}
+    )
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.String(300))

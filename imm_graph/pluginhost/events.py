@@ -78,20 +78,42 @@ class EventRetrySettings(BaseSettings):
 
 
 def ids_and_codes(row: Any) -> dict[str, Any]:
-    """The part of a row that is safe to put in an event: keys, foreign keys and codes.
+    """The part of a row that is safe to put in an event: keys, foreign keys, codes, and the
+    columns its model marks ``info={"in_events": True}`` (never personal data).
 
     Reads only attributes already loaded, so it never triggers lazy IO inside async code.
     """
     state = sa.inspect(row)
-    loaded = state.dict
+    return ids_and_codes_of(state.mapper, state.dict)
+
+
+def ids_and_codes_of(mapper: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """`ids_and_codes` for a row given as its column values (a bulk insert has no objects)."""
     payload: dict[str, Any] = {}
-    for column in state.mapper.columns:
+    for column in mapper.columns:
         key = column.key
-        wanted = column.primary_key or column.foreign_keys or key == "code" or key.endswith("_code")
-        if wanted and key in loaded and loaded[key] is not None:
-            value = loaded[key]
-            payload[key] = value.value if isinstance(value, Enum) else value
+        wanted = (column.primary_key or column.foreign_keys or key == "code"
+                  or key.endswith("_code") or column.info.get("in_events"))
+        if wanted and values.get(key) is not None:
+            value = values[key]
+            if isinstance(value, Enum):
+                value = value.value
+            elif isinstance(value, dt.date):
+                value = value.isoformat()  # the payload is stored as JSON
+            payload[key] = value
     return payload
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event of a bulk write (`emit_many`): the arguments `emit` takes, as a value."""
+
+    name: str
+    entity: str
+    entity_id: object
+    payload: Mapping[str, Any] | None = None
+    change: str | None = None
+    changed: Sequence[str] = ()
 
 
 async def record_event(
@@ -118,6 +140,27 @@ async def record_event(
     session.add(record)
     await session.flush()
     return event_from_record(record)
+
+
+async def record_events(
+    session: AsyncSession, events: Sequence[NewEvent], occurred_at: dt.datetime | None = None
+) -> list[DomainEvent]:
+    """`record_event` for many: one INSERT for all of them, ids in the order given."""
+    if not events:
+        return []
+    at = occurred_at or utcnow()
+    rows = [{
+        "name": e.name, "entity": e.entity, "entity_id": str(e.entity_id), "occurred_at": at,
+        "payload": dict(e.payload or {}), "change": e.change, "changed": list(e.changed),
+    } for e in events]
+    table = DomainEventRecord.__table__
+    ids = (await session.scalars(
+        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).all()
+    return [DomainEvent(
+        id=int(id_), name=row["name"], entity=row["entity"], entity_id=row["entity_id"],
+        occurred_at=at, payload=MappingProxyType(row["payload"]), change=row["change"],
+        changed=tuple(row["changed"]),
+    ) for id_, row in zip(ids, rows, strict=True)]
 
 
 class EventDispatcher:
@@ -175,6 +218,50 @@ class EventDispatcher:
             session.info["imm_event_depth"] = depth
         return event
 
+    async def created_many(
+        self, session: AsyncSession, name: str, model: Any, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """The sink's bulk form, called by the core's `create_many`: the events ``__call__``
+        would have sent for each new row (given as its column values, ``id`` included)."""
+        mapper = sa.inspect(model)
+        await self.emit_many(session, [NewEvent(
+            name, entity=name.split(".", 1)[0], entity_id=row["id"],
+            payload=ids_and_codes_of(mapper, row), change="created",
+        ) for row in rows])
+
+    async def emit_many(
+        self, session: AsyncSession, events: Sequence[NewEvent]
+    ) -> list[DomainEvent]:
+        """`emit` for the events of one bulk write: recorded in one statement, then each
+        plug-in sees them all in one savepoint. If its hook fails on any of them, that
+        savepoint rolls back and the events go to it again one savepoint each, so a failure
+        is recorded against the event that caused it, exactly as `emit` would have."""
+        depth = session.info.get("imm_event_depth", 0)
+        if depth >= MAX_EVENT_DEPTH:
+            raise RuntimeError(f"events emitted {depth} levels deep: a plug-in loop?")
+        recorded = await record_events(session, events, self.clock())
+        session.info["imm_event_depth"] = depth + 1
+        try:
+            hooks = self.plugins.hook_callers(ON_EVENT) if self.plugins is not None else []
+            for hook in hooks:
+                if await _run_all_isolated(session, hook, recorded):
+                    continue
+                for event in recorded:
+                    error = await run_isolated(session, hook, event)
+                    if error is not None:
+                        await self._record_failure(session, event, hook, error)
+        finally:
+            session.info["imm_event_depth"] = depth
+        return recorded
+
+    async def _record_failure(
+        self, session: AsyncSession, event: DomainEvent, hook: PluginHook, error: str
+    ) -> None:
+        delivery = EventDelivery(event_id=event.id, plugin=hook.plugin, attempts=0)
+        _after_attempt(delivery, error, self.clock(), self.policy)
+        session.add(delivery)
+        await session.flush()
+
     async def dispatch(self, session: AsyncSession, event: DomainEvent) -> list[str]:
         """Call each enabled plug-in's hook in isolation; return the names of those that failed."""
         failed: list[str] = []
@@ -184,10 +271,7 @@ class EventDispatcher:
             if error is None:
                 continue
             failed.append(hook.plugin)
-            delivery = EventDelivery(event_id=event.id, plugin=hook.plugin, attempts=0)
-            _after_attempt(delivery, error, self.clock(), self.policy)
-            session.add(delivery)
-            await session.flush()
+            await self._record_failure(session, event, hook, error)
         return failed
 
 
@@ -208,6 +292,23 @@ async def run_isolated(session: AsyncSession, hook: PluginHook, event: DomainEve
         )
         return error
     return None
+
+
+async def _run_all_isolated(
+    session: AsyncSession, hook: PluginHook, events: Sequence[DomainEvent]
+) -> bool:
+    """Run one plug-in's hook on every event in one SAVEPOINT; False (rolled back) if any
+    failed."""
+    try:
+        async with session.begin_nested():
+            for event in events:
+                result = hook.call(event=event, session=session)
+                if inspect.isawaitable(result):
+                    await result
+            await session.flush()
+    except Exception:  # retried one event at a time by the caller, which records the error
+        return False
+    return True
 
 
 def _after_attempt(
@@ -252,6 +353,15 @@ async def emit(
                                payload=payload, change=change, changed=changed)
     return await record_event(session, name, entity=entity, entity_id=entity_id,
                               payload=payload, change=change, changed=changed)
+
+
+async def emit_many(session: AsyncSession, events: Sequence[NewEvent]) -> list[DomainEvent]:
+    """`emit` for many events of one bulk write (same transaction rule): one INSERT, and each
+    plug-in is told of them all at once."""
+    sink = session.info.get("event_sink")
+    if isinstance(sink, EventDispatcher):
+        return await sink.emit_many(session, events)
+    return await record_events(session, events)
 
 
 @dataclass

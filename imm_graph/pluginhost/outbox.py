@@ -28,9 +28,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,9 +128,18 @@ def encode_body(payload: Any) -> bytes:
     return orjson.dumps(payload, option=_PLAIN_JSON)
 
 
+@functools.lru_cache(maxsize=1024)
 def default_endpoint(url: str) -> str:
-    """What a 410 disables unless the plug-in names it: the URL without query or fragment."""
+    """What a 410 disables unless the plug-in names it: the URL without query or fragment.
+    (Cached, as is `_check_url`: a plug-in sends to a few URLs many times.)"""
     return str(httpx.URL(url).copy_with(query=None, fragment=None))
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_url(url: str) -> None:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("url must be an absolute http(s) URL")
 
 
 async def enqueue_delivery(
@@ -159,11 +169,68 @@ async def enqueue_delivery(
     same ``ordering_key`` are sent strictly in order. An ``idempotency_key`` already used by
     this plug-in returns the existing delivery instead of a second one.
     """
+    values = delivery_values(
+        plugin=plugin, url=url, payload=payload, body=body, content_type=content_type,
+        method=method, event_id=event_id, headers=headers, idempotency_key=idempotency_key,
+        secret_ref=secret_ref, ordering_key=ordering_key, endpoint=endpoint,
+        credentials=credentials, not_before=not_before)
+    if idempotency_key is not None:
+        existing = await session.scalar(
+            sa.select(OutboxDelivery).where(
+                OutboxDelivery.plugin == plugin, OutboxDelivery.idempotency_key == idempotency_key
+            )
+        )
+        if existing is not None:
+            return existing
+    delivery = OutboxDelivery(**values)
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+async def enqueue_deliveries(session: AsyncSession, requests: Sequence[Mapping[str, Any]]) -> int:
+    """`enqueue_delivery` for many (each mapping holds its keyword arguments): one look-up of
+    the idempotency keys already used and one INSERT for the rest. Returns how many were
+    queued (a key used before, or twice in ``requests``, queues once)."""
+    rows = [delivery_values(**request) for request in requests]
+    taken: set[tuple[str, str]] = set()
+    for plugin in {row["plugin"] for row in rows}:
+        keys = [row["idempotency_key"] for row in rows if row["plugin"] == plugin]
+        taken.update((plugin, key) for key in await session.scalars(
+            sa.select(OutboxDelivery.idempotency_key).where(
+                OutboxDelivery.plugin == plugin, OutboxDelivery.idempotency_key.in_(keys))))
+    fresh = []
+    for row in rows:
+        if (row["plugin"], row["idempotency_key"]) not in taken:
+            taken.add((row["plugin"], row["idempotency_key"]))
+            fresh.append(row)
+    if fresh:
+        await session.execute(sa.insert(OutboxDelivery.__table__), fresh)
+    return len(fresh)
+
+
+def delivery_values(
+    *,
+    plugin: str,
+    url: str,
+    payload: Any = None,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    method: str = "POST",
+    event_id: int | None = None,
+    headers: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+    secret_ref: str | None = DEFAULT_SECRET_REF,
+    ordering_key: str | None = None,
+    endpoint: str | None = None,
+    credentials: str | None = None,
+    not_before: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A delivery's column values, after the checks that refuse a request the worker could
+    never send (ValueError naming the argument)."""
     if not plugin:
         raise ValueError("plugin is required")
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError("url must be an absolute http(s) URL")
+    _check_url(url)
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(sorted(METHODS))}")
@@ -183,37 +250,26 @@ async def enqueue_delivery(
     reserved = sorted(k for k in extra if k.lower() in RESERVED_HEADERS)
     if reserved:
         raise ValueError(f"headers set by the outbox or holding credentials: {', '.join(reserved)}")
-    if idempotency_key is not None:
-        existing = await session.scalar(
-            sa.select(OutboxDelivery).where(
-                OutboxDelivery.plugin == plugin, OutboxDelivery.idempotency_key == idempotency_key
-            )
-        )
-        if existing is not None:
-            return existing
     public_id = "msg_" + uuid.uuid4().hex
-    delivery = OutboxDelivery(
-        delivery_id=public_id,
-        plugin=plugin,
-        event_id=event_id,
-        url=url,
-        method=method,
-        content_type=content_type or "application/json",
-        payload=payload,  # None is SQL NULL (the column's none_as_null), as the CHECK wants
-        body=bytes(body) if body is not None else None,
-        headers=extra,
-        idempotency_key=idempotency_key or public_id,
-        secret_ref=secret_ref,
-        ordering_key=ordering_key,
-        endpoint=endpoint or default_endpoint(url),
-        credentials=credentials,
-        status=DeliveryStatus.PENDING,
-        attempts=0,
-        next_attempt_at=not_before or utcnow(),
-    )
-    session.add(delivery)
-    await session.flush()
-    return delivery
+    return {
+        "delivery_id": public_id,
+        "plugin": plugin,
+        "event_id": event_id,
+        "url": url,
+        "method": method,
+        "content_type": content_type or "application/json",
+        "payload": payload,  # None is SQL NULL (the column's none_as_null), as the CHECK wants
+        "body": bytes(body) if body is not None else None,
+        "headers": extra,
+        "idempotency_key": idempotency_key or public_id,
+        "secret_ref": secret_ref,
+        "ordering_key": ordering_key,
+        "endpoint": endpoint or default_endpoint(url),
+        "credentials": credentials,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": not_before or utcnow(),
+    }
 
 
 # --- the worker -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,7 +27,10 @@ from imm_graph.db import Database
 from imm_graph.models.platform import WebhookReceipt
 from imm_graph.pluginhost.signing import SignatureProblem, verify
 
-__all__ = ["Answer", "IdempotencyConflict", "SignatureProblem", "once", "verify_signed"]
+__all__ = [
+    "Answer", "IdempotencyConflict", "SignatureProblem", "keep_answers", "once", "stored_answers",
+    "verify_signed",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,37 @@ async def _stored(session: AsyncSession, plugin: str, key: str, digest: str) -> 
     if receipt.body_sha256 != digest:
         raise IdempotencyConflict(key)
     return Answer(receipt.status_code, receipt.response, receipt.content_type)
+
+
+async def stored_answers(
+    session: AsyncSession, plugin: str, bodies: Mapping[str, bytes]
+) -> dict[str, Answer | IdempotencyConflict]:
+    """`once`'s look-up for many keys in one statement: per key already used, the stored
+    answer (same body) or the conflict (another body). Keys never seen are absent."""
+    if not bodies:
+        return {}
+    found: dict[str, Answer | IdempotencyConflict] = {}
+    for receipt in await session.scalars(sa.select(WebhookReceipt).where(
+            WebhookReceipt.plugin == plugin, WebhookReceipt.key.in_(list(bodies)))):
+        found[receipt.key] = (
+            Answer(receipt.status_code, receipt.response, receipt.content_type)
+            if receipt.body_sha256 == body_hash(bodies[receipt.key])
+            else IdempotencyConflict(receipt.key))
+    return found
+
+
+async def keep_answers(
+    session: AsyncSession, plugin: str, answers: Sequence[tuple[str, bytes, Answer]]
+) -> None:
+    """`once`'s receipts for a bulk write, in one INSERT with the work they answer for:
+    (key, request body, answer). A key another transaction holds makes it raise
+    ``IntegrityError``: the caller then goes the per-request way (`once`)."""
+    if answers:
+        await session.execute(sa.insert(WebhookReceipt.__table__), [{
+            "plugin": plugin, "key": key, "body_sha256": body_hash(body),
+            "status_code": answer.status_code, "content_type": answer.content_type,
+            "response": answer.body,
+        } for key, body, answer in answers])
 
 
 async def once(

@@ -79,6 +79,26 @@ async def record(
     return entry
 
 
+async def record_many(
+    session: AsyncSession,
+    *,
+    action: str,
+    object_type: str,
+    object_ids: Sequence[Any],
+    actor: Actor | None = None,
+) -> None:
+    """`record` for a bulk write: one audit row per object, as one `record` each would add,
+    in one INSERT."""
+    if not object_ids:
+        return
+    who = actor or actor_of(session)
+    await session.execute(sa.insert(AuditEntry.__table__), [{
+        "api_key_id": who.api_key_pk, "actor": who.label, "action": action,
+        "object_type": object_type, "object_ids": [str(i)], "fields": [],
+        "request_id": who.request_id,
+    } for i in object_ids])
+
+
 async def recent(
     session: AsyncSession, *, limit: int = 50, action: str | None = None,
     object_type: str | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,13 +32,16 @@ __all__ = [
     "Impact",
     "ImpactFilter",
     "create_participant",
+    "create_participants",
     "enrol",
     "find_participant_by_nhs_number",
+    "find_participants_by_nhs_numbers",
     "first_attended",
     "hubs_serving",
     "impact",
     "record_attendance",
     "record_consent",
+    "record_consents",
     "session_fetch",
     "update_participant",
     "withdraw_consent",
@@ -56,6 +59,15 @@ async def create_participant(session: AsyncSession, **fields: Any) -> m.Particip
     return await writes.create(session, "participant", fields)
 
 
+async def create_participants(
+    session: AsyncSession, people: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """`create_participant` for many (a burst of referrals): the same rules, audit rows and
+    events in a fixed number of statements; all or nothing. Returns their ids in order."""
+    return await writes.create_many(
+        session, "participant", [{"ref": _new_ref(), **fields} for fields in people])
+
+
 async def update_participant(
     session: AsyncSession, participant_id: int, **changes: Any
 ) -> m.Participant:
@@ -71,6 +83,23 @@ async def find_participant_by_nhs_number(session: AsyncSession, nhs_number: str)
         .order_by(m.Participant.id).limit(1)
     )
     return None if found is None else int(found)
+
+
+async def find_participants_by_nhs_numbers(
+    session: AsyncSession, nhs_numbers: Iterable[str]
+) -> dict[str, int]:
+    """`find_participant_by_nhs_number` for many, in one statement: NHS number → participant
+    (the first recorded), for the numbers that have one."""
+    by_digest = {blind_index(validate_nhs_number(n)): n for n in nhs_numbers}
+    if not by_digest:
+        return {}
+    found: dict[str, int] = {}
+    for digest, id_ in await session.execute(
+        sa.select(m.Participant.nhs_number_index, m.Participant.id)
+        .where(m.Participant.nhs_number_index.in_(list(by_digest))).order_by(m.Participant.id)
+    ):
+        found.setdefault(by_digest[digest], int(id_))
+    return found
 
 
 async def enrol(
@@ -173,6 +202,13 @@ async def first_attended(
     if since is not None:
         query = query.where(m.Session.session_date >= since)
     return await session.scalar(query)
+
+
+async def record_consents(
+    session: AsyncSession, consents: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """`record_consent` for many, in a fixed number of statements; all or nothing."""
+    return await writes.create_many(session, "consent", consents)
 
 
 async def record_consent(session: AsyncSession, **fields: Any) -> m.Consent:

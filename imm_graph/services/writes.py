@@ -9,7 +9,7 @@ updated and which fields changed (names only).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from imm_graph.ids import encode_id
 from imm_graph.scoring import score
 from imm_graph.security.audit import actor_of
 from imm_graph.security.audit import record as audit
+from imm_graph.security.audit import record_many as audit_many
 from imm_graph.security.crypto import blind_index
 from imm_graph.services import inputs
 from imm_graph.services.errors import camel, from_integrity, from_pydantic
@@ -178,6 +179,55 @@ async def create(session: AsyncSession, kind: str, raw: Mapping[str, Any]) -> An
     return await _save(session, kind, spec, data, row=None, before={})
 
 
+async def create_many(
+    session: AsyncSession, kind: str, raws: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """`create` for many records of one kind, in a fixed number of statements whatever their
+    number: the same validation, references, uniqueness, links, audit rows and events (the
+    event sink's ``created_many``), without an ORM object per record. Returns the new ids in
+    order. All or nothing: the first refused record raises its `ValidationError` and none of
+    them is written; the caller's transaction stays usable, as with `create`."""
+    spec = SPECS[kind]
+    if not raws:
+        return []
+    datas = [parse(kind, raw) for raw in raws]
+    await _check_references(session, spec, *datas)
+    await _check_unique_many(session, spec, datas)
+    actor = actor_of(session)
+    rows = []
+    for data in datas:
+        values = data.model_dump(exclude=set(spec.links))
+        if spec.derive:
+            values.update(spec.derive(data))
+        if spec.stamp_actor:
+            values[spec.stamp_actor] = actor.label
+        rows.append(values)
+    try:
+        async with session.begin_nested():
+            # Core, not the ORM's bulk insert: a third of the CPU for the same rows.
+            table = spec.model.__table__
+            ids = [int(i) for i in (await session.scalars(
+                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                rows)).all()]
+            for name, link in spec.links.items():
+                linked = [{link.own_column: id_, link.other_column: v}
+                          for id_, data in zip(ids, datas, strict=True)
+                          for v in dict.fromkeys(getattr(data, name) or ())]
+                if linked:
+                    await session.execute(sa.insert(link.table), linked)
+    except IntegrityError as exc:
+        raise from_integrity(exc, spec.type_name) from None
+    await audit_many(session, action=f"{kind}.create", object_type=spec.type_name,
+                     object_ids=ids)
+    sink = session.info.get("event_sink")
+    if spec.event and sink is not None:
+        for row, id_ in zip(rows, ids, strict=True):
+            row["id"] = id_
+        # The sink's bulk form: the EventDispatcher records them in one statement.
+        await sink.created_many(session, spec.event, spec.model, rows)
+    return ids
+
+
 async def update(session: AsyncSession, kind: str, id: int, patch: Mapping[str, Any]) -> Any:
     """Apply a partial change, then validate the whole resulting record, not just the patch."""
     spec = SPECS[kind]
@@ -255,14 +305,23 @@ async def _save(
     return row
 
 
-async def _check_references(session: AsyncSession, spec: EntitySpec, data: inputs.Input) -> None:
+async def _check_references(
+    session: AsyncSession, spec: EntitySpec, *datas: inputs.Input
+) -> None:
+    """Every id or code the records name exists: one look-up per reference (a single record's
+    own reference through the session's identity map)."""
     errors: list[FieldError] = []
     for name, target in spec.references.items():
-        value = getattr(data, name)
-        if value is not None and await session.get(target, value) is None:
-            errors.append(_missing(name, target, value))
+        values = {v for v in (getattr(d, name) for d in datas) if v is not None}
+        if len(datas) == 1:
+            missing = [v for v in values if await session.get(target, v) is None]
+        else:
+            key = sa.inspect(target).primary_key[0]
+            missing = sorted(values - set(await session.scalars(
+                sa.select(key).where(key.in_(values)))), key=str) if values else []
+        errors.extend(_missing(name, target, v) for v in missing)
     for name, link in spec.links.items():
-        wanted = set(getattr(data, name))
+        wanted = {v for d in datas for v in getattr(d, name)}
         if not wanted or link.target is None:
             continue
         key = sa.inspect(link.target).primary_key[0]
@@ -300,6 +359,24 @@ async def _check_unique(
                 camel(name), "duplicate",
                 f"{camel(name)} {value!r} is already used by {spec.type_name} "
                 f"{encode_id(spec.type_name, other)}",
+            )
+
+
+async def _check_unique_many(
+    session: AsyncSession, spec: EntitySpec, datas: Sequence[inputs.Input]
+) -> None:
+    """`_check_unique` for new records: one look-up per unique field, and no two of the
+    records may share a value either."""
+    for name in spec.unique:
+        values = [v for v in (getattr(d, name) for d in datas) if v is not None]
+        clash = next((v for i, v in enumerate(values) if v in values[:i]), None)
+        if clash is None and values:
+            column = getattr(spec.model, name)
+            clash = await session.scalar(sa.select(column).where(column.in_(values)).limit(1))
+        if clash is not None:
+            raise ValidationError.single(
+                camel(name), "duplicate",
+                f"{camel(name)} {clash!r} is already used by another {spec.type_name}",
             )
 
 

@@ -83,8 +83,17 @@ async def imm_graph_on_event(event: DomainEvent, session: AsyncSession) -> None:
     referral_sharing consent stops the person's status updates."""
     if event.name == "session.register_recorded":
         await service.record_attended(session, int(event.entity_id), utcnow())
-    elif event.name == "consent.saved":
+    elif event.name == "consent.saved" and _may_withdraw_sharing(event.payload):
         await service.consent_changed(session, int(event.entity_id))
+
+
+def _may_withdraw_sharing(payload: Mapping[str, Any]) -> bool:
+    """A consent event's payload names its purpose and, once withdrawn, when: anything but a
+    withdrawn referral_sharing consent is skipped without reading the row. (Events stored
+    before payloads carried the purpose are checked against the row.)"""
+    if "purpose" not in payload:
+        return True
+    return payload["purpose"] == "referral_sharing" and "withdrawn_at" in payload
 
 
 @hookimpl

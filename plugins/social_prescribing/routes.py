@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from imm_graph.plugin_api import (
     Answer,
+    Database,
     FieldError,
     IdempotencyConflict,
     Principal,
@@ -26,7 +27,7 @@ from imm_graph.plugin_api import (
     problem,
     utcnow,
 )
-from plugins.social_prescribing import intake, service
+from plugins.social_prescribing import bulk, intake, service
 from plugins.social_prescribing.platforms import signed_by
 
 NAME = service.NAME
@@ -121,24 +122,39 @@ async def _receive(request: Request) -> Response:
         data = intake.parse(body, content_type, now.date(), config.receiver_code)
     except ValidationError as invalid:
         return refusal(fhir, 422, "Invalid referral", invalid.errors)
+    item = bulk.Incoming(platform, f"{platform.id}:{signed.key}", body, data, fhir, now)
 
-    async def process(session: AsyncSession) -> Answer:
-        session.info["actor_label"] = f"{NAME}:{platform.name}"
-        # No savepoint: a refusal raises out of `once`, which rolls everything back. The
-        # platform is the (read-only) snapshot the signature was checked against.
-        try:
-            referral, created = await service.receive(session, platform, data, now)
-            document, media = await service.status_document(
-                session, referral, platform, now, "fhir" if fhir else "native")
-        except ValidationError as invalid:
-            raise _Refused(invalid.errors) from None
-        return Answer(201 if created else 200, document, media)
+    async def alone(item: bulk.Incoming) -> Answer:
+        return await one(db, item)
 
     try:
-        answer = await once(db, NAME, f"{platform.id}:{signed.key}", body, process)
+        if config.group_commit and item.bulk_ready:
+            answer = await bulk.intake_for(db, alone, config.group_commit_max).submit(item)
+        else:
+            answer = await one(db, item)
     except IdempotencyConflict as conflict:
         return refusal(fhir, 409, "Conflict", [FieldError(
             "idempotency_conflict", "webhook-id", str(conflict))])
     except _Refused as refused:
         return refusal(fhir, 422, "Invalid referral", refused.errors)
     return Response(answer.body, answer.status_code, media_type=answer.content_type)
+
+
+async def one(db: Database, item: bulk.Incoming) -> Answer:
+    """One referral in its own transaction, with its receipt (`once`): the reference path,
+    and the way of every request the bulk path does not take."""
+
+    async def process(session: AsyncSession) -> Answer:
+        session.info["actor_label"] = f"{NAME}:{item.platform.name}"
+        # No savepoint: a refusal raises out of `once`, which rolls everything back. The
+        # platform is the (read-only) snapshot the signature was checked against.
+        try:
+            referral, created = await service.receive(session, item.platform, item.data,
+                                                      item.now)
+            document, media = await service.status_document(
+                session, referral, item.platform, item.now, "fhir" if item.fhir else "native")
+        except ValidationError as invalid:
+            raise _Refused(invalid.errors) from None
+        return Answer(201 if created else 200, document, media)
+
+    return await once(db, NAME, item.key, item.body, process)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -70,7 +71,7 @@ _known_cohorts: weakref.WeakKeyDictionary[Any, tuple[float, frozenset[str]]] = (
     weakref.WeakKeyDictionary())
 
 
-async def _check_cohorts(session: AsyncSession, data: ReferralData) -> None:
+async def check_cohorts(session: AsyncSession, data: ReferralData) -> None:
     if not data.cohorts:
         return
     cached = _known_cohorts.get(session.bind)
@@ -90,6 +91,24 @@ async def _check_cohorts(session: AsyncSession, data: ReferralData) -> None:
                                for c in bad])
 
 
+def person_fields(data: ReferralData, today: dt.date) -> dict[str, Any]:
+    """The core participant a referral about a new person creates: pseudonymous plus what the
+    referral says of them."""
+    return {
+        "generation": _generation(data.date_of_birth, today),
+        "given_name": data.given_name, "family_name": data.family_name,
+        "nhs_number": data.nhs_number, "date_of_birth": data.date_of_birth,
+        "email": data.email, "phone": data.phone, "postcode": data.postcode,
+        "cohort_codes": tuple(data.cohorts),
+    }
+
+
+def sharing_consent(participant_id: int, now: dt.datetime) -> dict[str, Any]:
+    """The core consent a referral records: status and outcomes may go back to the referrer."""
+    return {"participant_id": participant_id, "purpose": "referral_sharing", "given_at": now,
+            "given_by": "referrer_recorded"}
+
+
 async def _person(
     session: AsyncSession, data: ReferralData, today: dt.date
 ) -> tuple[int, Any | None]:
@@ -101,13 +120,7 @@ async def _person(
     if found is not None:
         return found, None
     try:
-        person = await services.create_participant(
-            session, generation=_generation(data.date_of_birth, today),
-            given_name=data.given_name, family_name=data.family_name,
-            nhs_number=data.nhs_number, date_of_birth=data.date_of_birth,
-            email=data.email, phone=data.phone, postcode=data.postcode,
-            cohort_codes=tuple(data.cohorts),
-        )
+        person = await services.create_participant(session, **person_fields(data, today))
     except ValidationError as exc:
         prefix = "patient." if data.format == "native" else "Patient."
         raise ValidationError([FieldError(e.code, prefix + e.field, e.message)
@@ -127,9 +140,7 @@ async def _record_sharing_consent(
         models.Consent.participant_id == participant_id,
         models.Consent.purpose == "referral_sharing", models.Consent.withdrawn_at.is_(None)))
     if held is None:
-        await services.record_consent(session, participant_id=participant_id,
-                                      purpose="referral_sharing", given_at=now,
-                                      given_by="referrer_recorded")
+        await services.record_consent(session, **sharing_consent(participant_id, now))
 
 
 async def _withdraw_sharing_consent(
@@ -173,6 +184,35 @@ def _apply(referral: Referral, data: ReferralData) -> None:
     referral.snomed_code = data.snomed_code or REFERRAL_CODE
 
 
+async def existing_external_ids(
+    session: AsyncSession, pairs: Sequence[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """Which (platform id, referral id) pairs are already stored: one statement."""
+    if not pairs:
+        return set()
+    found = await session.execute(
+        sa.select(Referral.platform_id, Referral.external_id)
+        .where(Referral.external_id.in_({external for _, external in pairs})))
+    return {(int(p), str(e)) for p, e in found} & set(pairs)
+
+
+def new_referral(platform: Platform, data: ReferralData, now: dt.datetime) -> Referral:
+    """A referral as it is first stored (not yet added to a session)."""
+    referral = Referral(
+        platform_id=platform.id, external_id=data.external_id, format=data.format,
+        status=sp.RECEIVED, received_at=now, consent_active=data.consent_active,
+        cohorts=[], version=1, updated_at=now,
+    )
+    _apply(referral, data)
+    return referral
+
+
+def received_event(referral: Referral, platform: Platform) -> dict[str, Any]:
+    """The ``referral.received`` event's arguments (`emit`'s keywords, `NewEvent`'s fields)."""
+    return {"name": "referral.received", "entity": "referral", "entity_id": referral.id,
+            "payload": {"platform": platform.name, "status": sp.RECEIVED}, "change": "created"}
+
+
 async def receive(
     session: AsyncSession, platform: Platform, data: ReferralData, now: dt.datetime
 ) -> tuple[Referral, bool]:
@@ -181,7 +221,7 @@ async def receive(
     The same ``external_id`` again is an update (or, revoked, a cancellation) of the same
     referral, never a second one.
     """
-    await _check_cohorts(session, data)
+    await check_cohorts(session, data)
     referral = await session.scalar(sa.select(Referral).where(
         Referral.platform_id == platform.id, Referral.external_id == data.external_id
     ).with_for_update())
@@ -190,12 +230,7 @@ async def receive(
             path = "referralId" if data.format == "native" else "ServiceRequest.identifier"
             raise ValidationError.single(path, "not_found",
                                          "no referral with this id was received to cancel")
-        referral = Referral(
-            platform_id=platform.id, external_id=data.external_id, format=data.format,
-            status=sp.RECEIVED, received_at=now, consent_active=data.consent_active,
-            cohorts=[], version=1,
-        )
-        _apply(referral, data)
+        referral = new_referral(platform, data, now)
         # Holding the new row keeps it in the session's (weak) identity map, so recording
         # the consent finds it there instead of selecting it again.
         referral.participant_id, new_person = await _person(session, data, now.date())
@@ -206,8 +241,7 @@ async def receive(
         await session.flush()
         session.add(Change(referral_id=referral.id, from_status=None, to_status=sp.RECEIVED,
                            at=now, actor=actor_label(session)))
-        await emit(session, "referral.received", entity="referral", entity_id=referral.id,
-                   payload={"platform": platform.name, "status": sp.RECEIVED}, change="created")
+        await emit(session, **received_event(referral, platform))
         await queue_status_update(session, referral, platform, now)
         return referral, True
     if data.cancelled:
@@ -409,15 +443,27 @@ async def queue_status_update(
 ) -> None:
     """Queue the platform's status update: signed with its secret at send time, ordered per
     referral, retried; one per version. Nothing goes once consent is withdrawn."""
-    if not platform.callback_url or not referral.consent_active:
-        return
+    if sends_updates(referral, platform):
+        await enqueue_delivery(session, **await status_delivery(session, referral, platform, now))
+
+
+def sends_updates(referral: Referral, platform: Platform) -> bool:
+    return bool(platform.callback_url) and bool(referral.consent_active)
+
+
+async def status_delivery(
+    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime
+) -> dict[str, Any]:
+    """The outbox delivery (`enqueue_delivery`'s keywords) of the referral's current
+    version."""
+    assert platform.callback_url is not None
     body, content_type = await status_document(session, referral, platform, now)
-    await enqueue_delivery(
-        session, plugin=NAME, url=platform.callback_url, body=body, content_type=content_type,
-        ordering_key=f"referral:{referral.id}",
-        idempotency_key=f"referral:{referral.id}:v{referral.version}",
-        secret_ref=None, credentials=f"platform:{platform.id}",
-    )
+    return {
+        "plugin": NAME, "url": platform.callback_url, "body": body,
+        "content_type": content_type, "ordering_key": f"referral:{referral.id}",
+        "idempotency_key": f"referral:{referral.id}:v{referral.version}",
+        "secret_ref": None, "credentials": f"platform:{platform.id}",
+    }
 
 
 async def flag_overdue(session: AsyncSession, now: dt.datetime, days: int) -> int:

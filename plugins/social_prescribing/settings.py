@@ -25,3 +25,11 @@ class SocialPrescribingSettings(BaseModel):
     overdue_check_minutes: int = Field(
         default=60, ge=1, description="How often the worker looks for overdue referrals"
     )
+    group_commit: bool = Field(
+        default=True,
+        description="Write new referrals that arrive together in one transaction (each still "
+        "answered once committed); false: one transaction per request",
+    )
+    group_commit_max: int = Field(
+        default=64, ge=1, le=1000, description="The most referrals one shared transaction holds",
+    )

@@ -27,6 +27,7 @@ from imm_graph.pluginhost.events import (
 )
 from imm_graph.pluginhost.manager import PluginManager, PluginSettings
 from imm_graph.retry import RetryPolicy
+from imm_graph.services import api as services
 from tests import builders
 
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -330,3 +331,83 @@ async def requeue_missing(db: Database) -> None:
         with pytest.raises(ValidationError) as missing:
             await requeue_event(session, 12345, now=utcnow())
     assert missing.value.errors[0].code == "not_found"
+
+
+# --- bulk writes: one statement for many events, the same isolation per event -------------
+
+
+class PicksOne:
+    """Fails on one participant's event only, after writing: its other events must stand."""
+
+    def __init__(self, bad: str) -> None:
+        self.bad = bad
+        self.calls: list[str] = []
+
+    @hookimpl
+    async def imm_graph_on_event(self, event: DomainEvent, session: AsyncSession) -> None:
+        if event.name != "participant.saved":
+            return
+        self.calls.append(event.entity_id)
+        await enqueue_delivery(
+            session, plugin="picky", url="https://partner.example.org/people",
+            payload={"participant": event.entity_id}, idempotency_key=f"p-{event.entity_id}",
+        )
+        if event.entity_id == self.bad:
+            raise RuntimeError("no mapping for this one")
+
+
+async def test_bulk_created_records_send_one_event_each_and_a_failure_stays_with_its_event(
+    database_url: str, clock: list[dt.datetime]
+) -> None:
+    plain = Database(database_url)
+    async with plain.transaction() as session:  # ids are 1, 2, 3 in a fresh database
+        first = await services.create_participant(session, ref="P-ONE", generation="adult")
+    await plain.dispose()
+    bad = str(first.id + 2)
+    picky, recorder = PicksOne(bad), Recorder()
+    db = await connect(database_url, manager(("picky", picky), ("recorder", recorder)), clock)
+    async with db.transaction() as session:
+        ids = await services.create_participants(session, [
+            {"generation": "adult", "cohort_codes": ()},
+            {"generation": "older_person", "given_name": "Ada"},
+            {"generation": "child"},
+        ])
+    assert [str(i) for i in ids] == [str(first.id + 1), bad, str(first.id + 3)]
+
+    async with db.sessions() as session:
+        events = list(await session.scalars(
+            sa.select(m.DomainEventRecord).where(m.DomainEventRecord.entity_id.in_(
+                [str(i) for i in ids])).order_by(m.DomainEventRecord.id)))
+        sent = sorted(d.payload["participant"] for d in await session.scalars(
+            sa.select(m.OutboxDelivery)))
+        audit = list(await session.scalars(sa.select(m.AuditEntry).where(
+            m.AuditEntry.action == "participant.create").order_by(m.AuditEntry.id)))
+    # One event per record, as `create` gives: ids and codes only, "created".
+    assert [(e.name, e.entity_id, e.change, e.payload) for e in events] == [
+        ("participant.saved", str(i), "created", {"id": i}) for i in ids]
+    assert "Ada" not in str([e.payload for e in events])
+    # The hook ran for all three together, failed on the second, and then one by one: the
+    # other two keep their writes; the failure is recorded against the second's event only.
+    assert sent == sorted(str(i) for i in ids if str(i) != bad)
+    [failure] = await deliveries(db)
+    assert failure.plugin == "picky" and failure.event_id == events[1].id
+    assert recorder.seen == ["participant.saved"] * 3
+    # And one audit row each, as three `create` calls would write.
+    assert [a.object_ids for a in audit][-3:] == [[str(i)] for i in ids]
+    await db.dispose()
+
+
+async def test_a_refused_bulk_create_writes_nothing(
+    database_url: str, clock: list[dt.datetime]
+) -> None:
+    db = await connect(database_url, manager(), clock)
+    async with db.transaction() as session:
+        with pytest.raises(ValidationError) as refused:
+            await services.create_participants(session, [
+                {"generation": "adult"},
+                {"generation": "adult", "cohort_codes": ("astronauts",)},
+            ])
+    assert [(e.field, e.code) for e in refused.value.errors] == [("cohortCodes", "not_found")]
+    assert (await count(db, m.Participant), await count(db, m.DomainEventRecord),
+            await count(db, m.AuditEntry)) == (0, 0, 0)
+    await db.dispose()

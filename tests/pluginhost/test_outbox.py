@@ -277,6 +277,35 @@ async def test_an_idempotency_key_is_enqueued_once_per_plugin(db: Database) -> N
     assert len(rows) == 2
 
 
+async def test_bulk_enqueueing_keeps_each_idempotency_key_once(db: Database) -> None:
+    """`enqueue_deliveries` (a burst's status updates): a key used before, or twice in the
+    burst, queues once; the others are queued as `enqueue_delivery` would queue them."""
+    url = "https://partner.example.org/hooks"
+    await enqueue(db, url, idempotency_key="referral:1:v1")
+    async with db.transaction() as session:
+        queued = await outbox.enqueue_deliveries(session, [
+            {"plugin": PLUGIN, "url": url, "payload": {"n": 1}, "idempotency_key": "referral:1:v1"},
+            {"plugin": PLUGIN, "url": url, "payload": {"n": 2}, "idempotency_key": "referral:2:v1",
+             "ordering_key": "referral:2"},
+            {"plugin": PLUGIN, "url": url, "payload": {"n": 3}, "idempotency_key": "referral:2:v1"},
+            {"plugin": "podcast", "url": url, "body": b"x=1", "content_type": "text/plain",
+             "idempotency_key": "referral:1:v1"},
+        ])
+        rows = await outbox.list_deliveries(session)
+    assert queued == 2
+    by_key = {(r.plugin, r.idempotency_key): r for r in rows}
+    assert len(rows) == 3
+    fresh = by_key[(PLUGIN, "referral:2:v1")]
+    assert (fresh.payload, fresh.ordering_key, fresh.status) == (
+        {"n": 2}, "referral:2", DeliveryStatus.PENDING)
+    raw = by_key[("podcast", "referral:1:v1")]
+    assert (raw.payload, raw.body, raw.endpoint) == (None, b"x=1", url)
+    async with db.transaction() as session:
+        with pytest.raises(ValueError, match="absolute http"):
+            await outbox.enqueue_deliveries(session, [{"plugin": PLUGIN, "url": "/relative",
+                                                      "payload": {}}])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
