@@ -8,15 +8,17 @@ callback URLs (so every referral also queues its status update), starts
 ``uvicorn --factory imm_graph.app:create_app --workers N`` on ``--port``, and for each format
 (native JSON, then FHIR bundles) signs more new referrals than the run can take (distinct
 webhook-ids, referral ids and NHS numbers: each one a new person, the most expensive path)
-and sends them with wrk (``--connections`` keep-alive connections, 2 threads, ``--seconds``
-long; wrk is installed from apt when missing). Referrals/s is what the database holds at the
-end (referrals, and as many status updates queued) over wrk's duration, so a refused or lost
-request counts for nothing. ``GROUP_COMMIT=false`` in the environment measures the
-one-transaction-per-request path instead (``IMM_PLUGIN_SOCIAL_PRESCRIBING_GROUP_COMMIT``).
-wrk, the servers and PostgreSQL share the machine's cores, so the figures are a floor.
-``--client python`` sends ``--count`` requests with httpx instead (slower: the client then
-costs as much CPU as the server).
+and sends them with wrk (2 threads, ``--seconds`` long, a row for each of ``--connections``
+keep-alive connection counts; wrk is installed from apt when missing). More requests in
+flight make bigger shared transactions, so a moderate and a burst-sized load are both shown.
+Referrals/s is what the database holds at the end (referrals, and as many status updates
+queued) over wrk's duration, so a refused or lost request counts for nothing.
+``GROUP_COMMIT=false`` in the environment measures the one-transaction-per-request path
+instead (``IMM_PLUGIN_SOCIAL_PRESCRIBING_GROUP_COMMIT``). wrk, the servers and PostgreSQL
+share the machine's cores, so the figures are a floor. ``--client python`` sends ``--count``
+requests with httpx instead (slower: the client then costs as much CPU as the server).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -149,7 +151,8 @@ async def wait_up(url: str) -> None:
 
 
 def serve(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "IMM_DATABASE_URL": db}
+    # JSON log lines, as in production (the access log is written for every request).
+    env = {"IMM_LOG_JSON": "true", **os.environ, "IMM_DATABASE_URL": db}
     if "GROUP_COMMIT" in os.environ:
         env["IMM_PLUGIN_SOCIAL_PRESCRIBING_GROUP_COMMIT"] = os.environ["GROUP_COMMIT"]
     return subprocess.Popen(
@@ -160,7 +163,7 @@ def serve(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     )
 
 
-Row = tuple[str, int, float, str]
+Row = tuple[str, int, int, float, str]
 
 
 async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: int,
@@ -179,9 +182,9 @@ async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: in
     note = (f"{made} stored, {queued} updates queued, p50 {wrk.get('p50')}, p99 "
             f"{wrk.get('p99')}, non-2xx {wrk.get('non2xx', 0)}, socket errors {wrk['errors']}"
             f"{'' if made < budget else ' (ran out of requests: raise --budget)'}")
-    print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s ({note}; {elapsed:.1f} s)",
-          file=sys.stderr)
-    return fmt, workers, rate, note
+    print(f"{fmt} x{workers} workers, {connections} connections: {rate:.0f} referrals/s "
+          f"({note}; {elapsed:.1f} s)", file=sys.stderr)
+    return fmt, workers, connections, rate, note
 
 
 async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
@@ -193,16 +196,17 @@ async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
         try:
             await wait_up(url)
             for fmt in ("native", "fhir"):
-                if args.client == "wrk":
-                    rows.append(await measure_wrk(db, url, fmt, args.seconds, args.connections,
-                                                  workers, args.budget))
-                    continue
-                await load_python(url, fmt, 100, args.connections)  # warm-up
-                rate, statuses = await load_python(url, fmt, args.count, args.connections)
-                rows.append((fmt, workers, rate, ", ".join(
-                    f"{k}: {v}" for k, v in sorted(statuses.items()))))
-                print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s {statuses}",
-                      file=sys.stderr)
+                for connections in args.connections:
+                    if args.client == "wrk":
+                        rows.append(await measure_wrk(db, url, fmt, args.seconds, connections,
+                                                      workers, args.budget))
+                        continue
+                    await load_python(url, fmt, 100, connections)  # warm-up
+                    rate, statuses = await load_python(url, fmt, args.count, connections)
+                    rows.append((fmt, workers, connections, rate, ", ".join(
+                        f"{k}: {v}" for k, v in sorted(statuses.items()))))
+                    print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s {statuses}",
+                          file=sys.stderr)
         finally:
             os.killpg(server.pid, signal.SIGTERM)  # the server this run started, only
             server.wait(30)
@@ -210,14 +214,13 @@ async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
 
 
 def table(rows: list[Row], args: argparse.Namespace) -> str:
-    lines = ["| format | uvicorn workers | referrals/s | what the run left |",
-             "|---|---:|---:|---|"]
-    for fmt, workers, rate, note in rows:
-        lines.append(f"| {fmt} | {workers} | {rate:.0f} | {note} |")
+    lines = ["| format | uvicorn workers | connections | referrals/s | what the run left |",
+             "|---|---:|---:|---:|---|"]
+    for fmt, workers, connections, rate, note in rows:
+        lines.append(f"| {fmt} | {workers} | {connections} | {rate:.0f} | {note} |")
     load1, load5, _ = os.getloadavg()
-    how = (f"wrk, {args.connections} connections, {args.seconds} s per row"
-           if args.client == "wrk" else
-           f"httpx, {args.count} referrals per row, {args.connections} clients")
+    how = (f"wrk (2 threads), {args.seconds} s per row" if args.client == "wrk" else
+           f"httpx, {args.count} referrals per row")
     commit = os.environ.get("GROUP_COMMIT", "true")
     lines.append("")
     lines.append(f"{how}, group commit {commit}, "
@@ -238,12 +241,14 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=40_000,
                         help="signed referrals prepared per row (more than a run can take)")
     parser.add_argument("--count", type=int, default=3000, help="python client: per row")
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", default="64,256",
+                        help="concurrent keep-alive connections, a row for each (comma list)")
     args = parser.parse_args()
+    args.connections = [int(c) for c in str(args.connections).split(",")]
     if args.url:
         for fmt in ("native", "fhir"):
             rate, statuses = asyncio.run(load_python(args.url, fmt, args.count,
-                                                     args.connections))
+                                                     args.connections[0]))
             print(f"{fmt}: {rate:.0f} referrals/s {orjson.dumps(statuses).decode()}")
         return
     rows = asyncio.run(measure(args.db, args.port, args))

@@ -20,7 +20,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from imm_graph.plugin_api import SignatureProblem, ValidationError, models, verify_signed
+from imm_graph.plugin_api import Database, SignatureProblem, ValidationError, models, verify_signed
 from plugins.social_prescribing.models import SocialPrescribingPlatform as Platform
 from plugins.social_prescribing.models import SocialPrescribingReferral
 
@@ -44,22 +44,25 @@ def changed() -> None:
     _generation += 1
 
 
-async def _candidates(session: AsyncSession, named: str | None) -> list[Platform]:
-    """The platforms that may have signed (the named one, or all), cached per database."""
-    cache = _caches.setdefault(session.bind, {})
+async def _candidates(db: Database, named: str | None) -> list[Platform]:
+    """The platforms that may have signed (the named one, or all), cached per database: a
+    request the cache answers opens no session at all."""
+    cache = _caches.setdefault(db, {})
     now = time.monotonic()
     hit = cache.get(named)
     if hit is not None and hit[0] > now and hit[1] == _generation:
         return hit[2]
+    generation = _generation
     query = sa.select(Platform).order_by(Platform.id)
     if named:
         query = query.where(Platform.name == named)
-    found = list(await session.scalars(query))
-    for platform in found:
-        session.expunge(platform)  # read-only snapshots, shared between requests
+    async with db.sessions() as session:
+        found = list(await session.scalars(query))
+        for platform in found:
+            session.expunge(platform)  # read-only snapshots, shared between requests
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
-    cache[named] = (now + CACHE_SECONDS, _generation, found)
+    cache[named] = (now + CACHE_SECONDS, generation, found)
     return found
 
 
@@ -149,15 +152,13 @@ def secrets_of(platform: Platform) -> list[str]:
     return [s for s in (platform.secret, platform.previous_secret) if s]
 
 
-async def signed_by(
-    session: AsyncSession, headers: Mapping[str, str], body: bytes
-) -> Signed:
+async def signed_by(db: Database, headers: Mapping[str, str], body: bytes) -> Signed:
     """The platform whose secret signed this request, or `SignatureProblem`.
 
     A platform may name itself (``x-imm-platform``) so only its secrets are tried; otherwise
     every registered platform's are, and the one that matches is the sender.
     """
-    candidates = await _candidates(session, headers.get("x-imm-platform") or None)
+    candidates = await _candidates(db, headers.get("x-imm-platform") or None)
     problem: SignatureProblem | None = None
     for platform in candidates:
         try:

@@ -110,8 +110,7 @@ async def _receive(request: Request) -> Response:
     config = request.app.state.plugins.config_for(NAME)
     body = await request.body()
     try:
-        async with db.sessions() as session:
-            signed = await signed_by(session, request.headers, body)
+        signed = await signed_by(db, request.headers, body)
     except SignatureProblem as refused:
         return refusal(fhir, 401, "Unauthorized",
                        [FieldError(refused.code, "webhook-signature", refused.message)])
