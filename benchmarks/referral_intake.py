@@ -167,13 +167,14 @@ Row = tuple[str, int, int, float, str]
 
 
 async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: int,
-                      workers: int, budget: int) -> Row:
+                      workers: int, budget: int, first: int) -> Row:
     with tempfile.TemporaryDirectory() as folder:
         warm = Path(folder) / "warm"
-        write_requests(warm, requests_for(fmt, 200, "warm", 900_000 // 2 - 300))
+        write_requests(warm, requests_for(fmt, 200, "warm", 290_000))
         await asyncio.to_thread(run_wrk, url, warm, 1, 8)  # imports, pools, caches
         file = Path(folder) / "requests"
-        write_requests(file, requests_for(fmt, budget, "run"))
+        # Each row its own people and webhook-ids: new referrals, never replays.
+        write_requests(file, requests_for(fmt, budget, f"run{first}", first))
         started, clock = time.time(), time.perf_counter()
         wrk = await asyncio.to_thread(run_wrk, url, file, seconds, connections)
         elapsed = time.perf_counter() - clock
@@ -196,10 +197,10 @@ async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
         try:
             await wait_up(url)
             for fmt in ("native", "fhir"):
-                for connections in args.connections:
+                for i, connections in enumerate(args.connections):
                     if args.client == "wrk":
                         rows.append(await measure_wrk(db, url, fmt, args.seconds, connections,
-                                                      workers, args.budget))
+                                                      workers, args.budget, i * args.budget))
                         continue
                     await load_python(url, fmt, 100, connections)  # warm-up
                     rate, statuses = await load_python(url, fmt, args.count, connections)

@@ -8,10 +8,10 @@ which returns one outcome per item, in order. While a batch is being written the
 gathers, so batches grow with the load and a lone request waits for no timer.
 
 The writer is optimistic: ``write`` may give an item the `FALLBACK` outcome (or raise, which
-gives every item of the batch that outcome), and such items then run ``fallback`` one by one,
-the careful per-item path. So a batch that cannot be written as a whole (a duplicate, a race
-with another process, one bad row) costs time, never an item: each still gets the answer the
-per-item path would have given.
+gives every item of the batch that outcome), and such items then run ``fallback``, the careful
+per-item path, each in its own caller's task while the writer goes on. So a batch that cannot
+be written as a whole (a duplicate, a race with another process, one bad row) costs time,
+never an item: each still gets the answer the per-item path would have given.
 """
 
 from __future__ import annotations
@@ -56,18 +56,24 @@ class GroupCommit(Generic[T, R]):
         self._write = write
         self._fallback = fallback
         self.max_batch = max_batch
-        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._pending: list[tuple[T, asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0  # batches written (for tests and the benchmark's report)
         self.fallbacks = 0  # items answered by the per-item path
 
     async def submit(self, item: T) -> R:
-        """The item's result once its batch is committed (or its fallback has run)."""
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        """The item's result once its batch is committed, or once its fallback has run (in
+        the caller's own task, so items that go the careful way run side by side and the
+        writer goes on with the next batch)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        return await future
+        outcome = await future
+        if outcome is FALLBACK:
+            self.fallbacks += 1
+            return await self._fallback(item)
+        return outcome  # type: ignore[no-any-return]
 
     async def _drain(self) -> None:
         while self._pending:
@@ -75,7 +81,7 @@ class GroupCommit(Generic[T, R]):
                                     self._pending[self.max_batch:])
             await self._run(batch)
 
-    async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+    async def _run(self, batch: list[tuple[T, asyncio.Future[Any]]]) -> None:
         items = [item for item, _ in batch]
         try:
             outcomes: Sequence[Any] = await self._write(items)
@@ -86,21 +92,6 @@ class GroupCommit(Generic[T, R]):
         except Exception as exc:  # the whole batch goes the careful way instead
             log.warning("group_commit.batch_failed", size=len(items), error=type(exc).__name__)
             outcomes = [FALLBACK] * len(items)
-        later = []
-        for (item, future), outcome in zip(batch, outcomes, strict=True):
-            if outcome is FALLBACK:
-                later.append((item, future))
-            elif not future.done():
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():  # a caller that went away needs no answer
                 future.set_result(outcome)
-        for item, future in later:
-            self.fallbacks += 1
-            try:
-                result = await self._fallback(item)
-            except BaseException as exc:  # the caller gets the error its own path raised
-                if not future.done():
-                    future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                if not future.done():
-                    future.set_result(result)

@@ -142,8 +142,9 @@ class PeriodicJob:
 class DomainEvent:
     """What a plug-in's event hook receives: what happened, to which record, and when.
 
-    ``payload`` holds ids and codes only (for core events: the primary key, foreign keys and
-    ``*code`` columns of the row). Anything else is read through the session, where the
+    ``payload`` holds ids and codes only (for core events: the primary key, foreign keys,
+    ``*code`` columns and the columns a model marks ``info={"in_events": True}``, such as a
+    consent's purpose and withdrawal time). Anything else is read through the session, where the
     current state applies. ``change`` says whether the record was ``created`` or ``updated``
     (``None`` for events that are not about a stored record), and ``changed`` which fields an
     update changed (their names, never their values).

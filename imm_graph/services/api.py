@@ -60,12 +60,14 @@ async def create_participant(session: AsyncSession, **fields: Any) -> m.Particip
 
 
 async def create_participants(
-    session: AsyncSession, people: Sequence[Mapping[str, Any]]
+    session: AsyncSession, people: Sequence[Mapping[str, Any]], *, savepoint: bool = True
 ) -> list[int]:
     """`create_participant` for many (a burst of referrals): the same rules, audit rows and
-    events in a fixed number of statements; all or nothing. Returns their ids in order."""
+    events in a fixed number of statements; all or nothing (``savepoint``: see
+    `writes.create_many`). Returns their ids in order."""
     return await writes.create_many(
-        session, "participant", [{"ref": _new_ref(), **fields} for fields in people])
+        session, "participant", [{"ref": _new_ref(), **fields} for fields in people],
+        savepoint=savepoint)
 
 
 async def update_participant(
@@ -205,10 +207,10 @@ async def first_attended(
 
 
 async def record_consents(
-    session: AsyncSession, consents: Sequence[Mapping[str, Any]]
+    session: AsyncSession, consents: Sequence[Mapping[str, Any]], *, savepoint: bool = True
 ) -> list[int]:
     """`record_consent` for many, in a fixed number of statements; all or nothing."""
-    return await writes.create_many(session, "consent", consents)
+    return await writes.create_many(session, "consent", consents, savepoint=savepoint)
 
 
 async def record_consent(session: AsyncSession, **fields: Any) -> m.Consent:

@@ -80,11 +80,13 @@ async def receive_new(session: AsyncSession, items: Sequence[Incoming]) -> list[
     if not fresh:
         return outcomes
     batch = [items[i] for i in fresh]
+    # No savepoints: any error fails the whole batch, which then goes request by request.
     people = await services.create_participants(
-        session, [service.person_fields(item.data, item.now.date()) for item in batch])
+        session, [service.person_fields(item.data, item.now.date()) for item in batch],
+        savepoint=False)
     await services.record_consents(
         session, [service.sharing_consent(person, item.now)
-                  for person, item in zip(people, batch, strict=True)])
+                  for person, item in zip(people, batch, strict=True)], savepoint=False)
     referrals = []
     for person, item in zip(people, batch, strict=True):
         referral = service.new_referral(item.platform, item.data, item.now)

@@ -103,3 +103,26 @@ def test_max_batch_must_be_positive() -> None:
 
     with pytest.raises(ValueError, match="max_batch"):
         GroupCommit(write, write, max_batch=0)  # type: ignore[arg-type]
+
+
+async def test_items_going_the_careful_way_do_not_hold_up_the_writer() -> None:
+    """A replayed burst (every item a FALLBACK) must not be answered one at a time by the
+    writer: here the first fallback can only finish once a later batch has been written."""
+    written = asyncio.Event()
+
+    async def write(items: Sequence[int]) -> list[object]:
+        if items == [3]:
+            written.set()
+            return ["batch:3"]
+        return [FALLBACK] * len(items)
+
+    async def fallback(item: int) -> str:
+        await written.wait()  # were fallbacks run by the writer, batch [3] would never come
+        return f"alone:{item}"
+
+    commit = GroupCommit(write, fallback)
+    first = asyncio.gather(commit.submit(1), commit.submit(2))
+    await asyncio.sleep(0)  # let batch [1, 2] be taken before 3 arrives
+    await asyncio.sleep(0)
+    results = await asyncio.wait_for(asyncio.gather(first, commit.submit(3)), timeout=5)
+    assert results == [["alone:1", "alone:2"], "batch:3"]

@@ -31,7 +31,7 @@ from plugins.social_prescribing.models import (
     SocialPrescribingReferralChange,
 )
 from tests.plugins.social_prescribing.conftest import BUNDLE, NATIVE, SECRET, counts, signed
-from tests.plugins.social_prescribing.test_speed import statements
+from tests.plugins.social_prescribing.test_speed import PER_REQUEST_STATEMENTS, statements
 
 URL = "/plugins/social_prescribing/referrals"
 OTHER_SECRET = "whsec_" + "dGhlLXBlci1yZXF1ZXN0LXBsYXRmb3JtLXNlY3JldA=="
@@ -261,6 +261,24 @@ async def test_a_burst_costs_the_statements_of_one_referral(
             b, message_id=f"msg_m{i}")) for i, b in enumerate(bodies)))
     assert [a.status_code for a in answers] == [201] * 20
     assert len(many) == len(one), "\n".join(many)
+
+
+async def test_the_per_request_path_keeps_its_own_bound(
+    per_request: httpx.AsyncClient, db: Database
+) -> None:
+    """The way updates and repeats go stays bounded too (one transaction per request)."""
+    warm = native(60)
+    headers = {"x-imm-platform": "per-request"}
+    assert (await per_request.post(URL, content=warm, headers={**signed(
+        warm, secret=OTHER_SECRET, message_id="msg_pw"), **headers})).status_code == 201
+    body = native(61)
+    with statements(db) as seen:
+        answer = await per_request.post(URL, content=body, headers={**signed(
+            body, secret=OTHER_SECRET, message_id="msg_p1"), **headers})
+    assert answer.status_code == 201, answer.text
+    # The core's per-record savepoints: this went one transaction per request, not in bulk.
+    assert any(s.startswith("SAVEPOINT") for s in seen)
+    assert len(seen) <= PER_REQUEST_STATEMENTS, "\n".join(seen)
 
 
 async def test_a_batch_the_core_refuses_is_answered_request_by_request(
