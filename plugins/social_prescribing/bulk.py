@@ -70,6 +70,9 @@ async def write(db: Database, items: Sequence[Incoming]) -> list[Answer | Any]:
 
 
 async def receive_new(session: AsyncSession, items: Sequence[Incoming]) -> list[Answer | Any]:
+    """What `service.receive` does for a new referral, a table at a time: the people, their
+    sharing consents, the referrals, their history, events and status updates, the receipts.
+    Items it does not take stay `FALLBACK`."""
     outcomes: list[Answer | Any] = [FALLBACK] * len(items)
     fresh = [i for i in await _without_repeats(session, items) if items[i].bulk_ready]
     for i in list(fresh):
