@@ -90,18 +90,15 @@ async def receive_new(session: AsyncSession, items: Sequence[Incoming]) -> list[
     await services.record_consents(
         session, [service.sharing_consent(person, item.now)
                   for person, item in zip(people, batch, strict=True)], savepoint=False)
-    referrals = []
-    for person, item in zip(people, batch, strict=True):
-        referral = service.new_referral(item.platform, item.data, item.now)
-        referral.participant_id = person
-        referrals.append(referral)
+    rows = [service.new_referral_values(item.platform, item.data, item.now, person)
+            for person, item in zip(people, batch, strict=True)]
     table = sp.SocialPrescribingReferral.__table__
-    rows = [{c.key: getattr(r, c.key) for c in table.columns if c.key != "id"}
-            for r in referrals]
     ids = (await session.scalars(
         sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).all()
-    for referral, id_ in zip(referrals, ids, strict=True):
-        referral.id = int(id_)
+    referrals = [service.NewReferral(
+        id=int(id_), external_id=row["external_id"], consent_active=row["consent_active"],
+        participant_id=row["participant_id"], received_at=row["received_at"],
+    ) for id_, row in zip(ids, rows, strict=True)]
     await session.execute(sa.insert(sp.SocialPrescribingReferralChange.__table__), [{
         "referral_id": r.id, "from_status": None, "to_status": sp.RECEIVED, "at": item.now,
         "actor": f"{NAME}:{item.platform.name}", "reason": None, "note": None,

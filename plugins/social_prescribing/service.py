@@ -11,6 +11,7 @@ import datetime as dt
 import time
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -170,18 +171,30 @@ async def consent_changed(session: AsyncSession, consent_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# What a referral takes from its data, as given (None included).
+_FROM_DATA = ("external_id", "format", "consent_active", "given_name", "family_name",
+              "nhs_number", "date_of_birth", "gender", "phone", "email", "postcode", "reason",
+              "referrer_ods_code", "referrer_name", "authored_on")
+
+
+def _derived(data: ReferralData) -> dict[str, Any]:
+    return {
+        "nhs_number_index": blind_index(data.nhs_number) if data.nhs_number else None,
+        "postcode_district": data.postcode.split(" ", 1)[0] if data.postcode else None,
+        "snomed_code": data.snomed_code or REFERRAL_CODE,
+    }
+
+
 def _apply(referral: Referral, data: ReferralData) -> None:
-    for name in ("given_name", "family_name", "nhs_number", "date_of_birth", "gender", "phone",
-                 "email", "postcode", "reason", "referrer_ods_code", "referrer_name",
-                 "authored_on"):
+    """An update: what the platform sent again replaces what was stored."""
+    for name in _FROM_DATA[3:]:
         value = getattr(data, name)
         if value is not None:
             setattr(referral, name, value)
     if data.cohorts:
         referral.cohorts = list(data.cohorts)
-    referral.nhs_number_index = blind_index(data.nhs_number) if data.nhs_number else None
-    referral.postcode_district = data.postcode.split(" ", 1)[0] if data.postcode else None
-    referral.snomed_code = data.snomed_code or REFERRAL_CODE
+    for name, value in _derived(data).items():
+        setattr(referral, name, value)
 
 
 async def existing_external_ids(
@@ -196,18 +209,45 @@ async def existing_external_ids(
     return {(int(p), str(e)) for p, e in found} & set(pairs)
 
 
+def new_referral_values(
+    platform: Platform, data: ReferralData, now: dt.datetime, participant_id: int | None = None
+) -> dict[str, Any]:
+    """Every column of a referral as first stored (but its id): the per-request path makes
+    the ORM object from it, the bulk path inserts it as it is."""
+    return {
+        **{name: getattr(data, name) for name in _FROM_DATA}, **_derived(data),
+        "platform_id": platform.id, "status": sp.RECEIVED, "received_at": now,
+        "cohorts": list(data.cohorts), "version": 1, "updated_at": now,
+        "participant_id": participant_id, "hub_id": None, "decline_reason": None,
+        "decided_at": None, "first_attended_on": None, "overdue_at": None,
+    }
+
+
 def new_referral(platform: Platform, data: ReferralData, now: dt.datetime) -> Referral:
     """A referral as it is first stored (not yet added to a session)."""
-    referral = Referral(
-        platform_id=platform.id, external_id=data.external_id, format=data.format,
-        status=sp.RECEIVED, received_at=now, consent_active=data.consent_active,
-        cohorts=[], version=1, updated_at=now,
-    )
-    _apply(referral, data)
-    return referral
+    return Referral(**new_referral_values(platform, data, now))
 
 
-def received_event(referral: Referral, platform: Platform) -> dict[str, Any]:
+@dataclass(frozen=True)
+class NewReferral:
+    """A referral the bulk path inserted: what its answer, event and status update read, with
+    no ORM object behind it."""
+
+    id: int
+    external_id: str
+    consent_active: bool
+    participant_id: int | None
+    received_at: dt.datetime
+    status: str = sp.RECEIVED
+    version: int = 1
+    decline_reason: str | None = None
+    hub_id: int | None = None
+
+
+AnyReferral = Referral | NewReferral
+
+
+def received_event(referral: AnyReferral, platform: Platform) -> dict[str, Any]:
     """The ``referral.received`` event's arguments (`emit`'s keywords, `NewEvent`'s fields)."""
     return {"name": "referral.received", "entity": "referral", "entity_id": referral.id,
             "payload": {"platform": platform.name, "status": sp.RECEIVED}, "change": "created"}
@@ -354,7 +394,7 @@ async def record_attended(session: AsyncSession, session_id: int, now: dt.dateti
     return len(rows)
 
 
-async def closing_summary(session: AsyncSession, referral: Referral) -> dict[str, Any]:
+async def closing_summary(session: AsyncSession, referral: AnyReferral) -> dict[str, Any]:
     """Sessions attended since the referral, and WHO-5 before and after (core scoring)."""
     if referral.participant_id is None:
         return {"sessionsAttended": 0}
@@ -382,7 +422,7 @@ async def closing_summary(session: AsyncSession, referral: Referral) -> dict[str
 
 
 async def status_document(
-    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime,
+    session: AsyncSession, referral: AnyReferral, platform: Platform, now: dt.datetime,
     format: str | None = None,
 ) -> tuple[bytes, str]:
     """What goes back to the platform: native JSON, or an IMM-profile FHIR ``Task``
@@ -447,12 +487,12 @@ async def queue_status_update(
         await enqueue_delivery(session, **await status_delivery(session, referral, platform, now))
 
 
-def sends_updates(referral: Referral, platform: Platform) -> bool:
+def sends_updates(referral: AnyReferral, platform: Platform) -> bool:
     return bool(platform.callback_url) and bool(referral.consent_active)
 
 
 async def status_delivery(
-    session: AsyncSession, referral: Referral, platform: Platform, now: dt.datetime
+    session: AsyncSession, referral: AnyReferral, platform: Platform, now: dt.datetime
 ) -> dict[str, Any]:
     """The outbox delivery (`enqueue_delivery`'s keywords) of the referral's current
     version."""
