@@ -42,10 +42,13 @@ NESTED = {  # W3 of the side-by-side run: thousands of fields
 }
 
 
-async def call(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+async def call(
+    app: Any, body: bytes, headers: list[tuple[bytes, bytes]], path: str = "/graphql"
+) -> tuple[int, bytes]:
+    """POST ``body`` to the ASGI ``app`` directly: (status, body). No network, no client."""
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
         "root_path": "", "headers": headers, "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 8000),
     }

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 import sqlalchemy as sa
 
+from benchmarks.inprocess import call as asgi_post
 from imm_graph.app import create_app
 from imm_graph.config import Settings
 from imm_graph.db import Database, create_engine
@@ -83,30 +84,8 @@ def fhir_body(n: int) -> bytes:
 
 
 async def call(app: Any, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": PATH, "raw_path": PATH.encode(), "query_string": b"",
-        "root_path": "", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }
-    sent = False
-    out: dict[str, Any] = {"body": b"", "status": 0}
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            out["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            out["body"] += message.get("body", b"")
-
-    await app(scope, receive, send)
-    return out["status"], out["body"]
+    return await asgi_post(app, body, [(k.lower().encode(), v.encode())
+                                       for k, v in headers.items()], PATH)
 
 
 def signed(body: bytes, n: int, fmt: str) -> dict[str, str]:

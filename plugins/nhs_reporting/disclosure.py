@@ -63,12 +63,9 @@ def _fixed(value: float, decimals: int) -> str:
 
 
 @dataclass(frozen=True)
-class Cell:
-    """One raw figure of a return, in the long format NHS data sets publish.
-
-    ``total_of`` marks a cell whose breakdown splits a total exactly (age bands of the people
-    counted, say): it holds the key of that total, so complementary disclosure can be checked.
-    """
+class Place:
+    """Where a figure stands in a return: section, breakdown, levels and measure. A raw cell
+    and its published form share it (and so their key)."""
 
     section: str
     breakdown: str
@@ -78,16 +75,26 @@ class Cell:
     secondary_description: str
     measure_id: str
     measure_name: str
-    value: float | None
-    kind: str = COUNT
-    base: int | None = None
-    decimals: int = 0
-    total_of: str | None = None
 
     @property
     def key(self) -> str:
         return "|".join((self.breakdown, self.primary_level, self.secondary_level,
                          self.measure_id))
+
+
+@dataclass(frozen=True)
+class Cell(Place):
+    """One raw figure of a return, in the long format NHS data sets publish.
+
+    ``total_of`` marks a cell whose breakdown splits a total exactly (age bands of the people
+    counted, say): it holds the key of that total, so complementary disclosure can be checked.
+    """
+
+    value: float | None
+    kind: str = COUNT
+    base: int | None = None
+    decimals: int = 0
+    total_of: str | None = None
 
     def shown(self) -> str:
         return disclose(self.value, self.kind, self.base, self.decimals)
@@ -98,6 +105,7 @@ class Cell:
 
 
 _CELL_FIELDS = tuple(f.name for f in fields(Cell))
+_PLACE_FIELDS = tuple(f.name for f in fields(Place))
 
 
 def cells_from(rows: Iterable[dict[str, Any]]) -> list[Cell]:
@@ -105,33 +113,16 @@ def cells_from(rows: Iterable[dict[str, Any]]) -> list[Cell]:
 
 
 @dataclass(frozen=True)
-class PublishedCell:
+class PublishedCell(Place):
     """A cell as it leaves IMM: the value is the disclosed text, never the raw figure."""
 
-    section: str
-    breakdown: str
-    primary_level: str
-    primary_description: str
-    secondary_level: str
-    secondary_description: str
-    measure_id: str
-    measure_name: str
     value: str
-
-    @property
-    def key(self) -> str:
-        return "|".join((self.breakdown, self.primary_level, self.secondary_level,
-                         self.measure_id))
 
 
 def publish(cells: Sequence[Cell]) -> list[PublishedCell]:
     """Every cell through :func:`disclose`: what every export is built from."""
-    return [
-        PublishedCell(c.section, c.breakdown, c.primary_level, c.primary_description,
-                      c.secondary_level, c.secondary_description, c.measure_id,
-                      c.measure_name, c.shown())
-        for c in cells
-    ]
+    return [PublishedCell(**{name: getattr(c, name) for name in _PLACE_FIELDS},
+                          value=c.shown()) for c in cells]
 
 
 def complementary_warnings(cells: Sequence[Cell]) -> list[str]:

@@ -498,6 +498,19 @@ def _show_changes(data: PodcastShowInput) -> dict[str, Any]:
     return changes
 
 
+async def _episode_write(
+    ctx: Context, write: Callable[[AsyncSession], Awaitable[Any]]
+) -> PodcastEpisodePayload:
+    """One episode write in a transaction of the caller's: the episode as it now stands, or
+    every refused rule as a user error (nothing written)."""
+    try:
+        async with ctx.db.transaction(actor=ctx.actor) as session:
+            episode = build_episode(await write(session))
+    except ValidationError as exc:
+        return PodcastEpisodePayload(episode=None, errors=user_errors(exc.errors))
+    return PodcastEpisodePayload(episode=episode, errors=[])
+
+
 def _episode_changes(data: PodcastEpisodeInput) -> tuple[dict[str, Any], dict[str, Any]]:
     """The service's keyword arguments, and the link lists (programme_ids, hub_ids)."""
     out: dict[str, Any] = {}
@@ -646,30 +659,22 @@ class PodcastMutation:
                          description="A draft episode; its GUID is given now and never changes.")
     async def create_podcast_episode(self, info: Info[Context, None], show: strawberry.ID,
                                      input: PodcastEpisodeInput) -> PodcastEpisodePayload:
-        ctx = info.context
-        try:
-            show_id = decode_pk(show, "PodcastShow", "show")
+        async def write(session: AsyncSession) -> Any:
             data, links = _episode_changes(input)
-            async with ctx.db.transaction(actor=ctx.actor) as session:
-                row = await catalogue.create_episode(session, show_id, **links, **data)
-                episode = build_episode(row)
-        except ValidationError as exc:
-            return PodcastEpisodePayload(episode=None, errors=user_errors(exc.errors))
-        return PodcastEpisodePayload(episode=episode, errors=[])
+            return await catalogue.create_episode(
+                session, decode_pk(show, "PodcastShow", "show"), **links, **data)
+
+        return await _episode_write(info.context, write)
 
     @strawberry.mutation(extensions=requires(PUBLISH))
     async def update_podcast_episode(self, info: Info[Context, None], id: strawberry.ID,
                                      input: PodcastEpisodeInput) -> PodcastEpisodePayload:
-        ctx = info.context
-        try:
-            episode_id = decode_pk(id, "PodcastEpisode", "id")
+        async def write(session: AsyncSession) -> Any:
             data, links = _episode_changes(input)
-            async with ctx.db.transaction(actor=ctx.actor) as session:
-                row = await catalogue.update_episode(session, episode_id, **links, **data)
-                episode = build_episode(row)
-        except ValidationError as exc:
-            return PodcastEpisodePayload(episode=None, errors=user_errors(exc.errors))
-        return PodcastEpisodePayload(episode=episode, errors=[])
+            return await catalogue.update_episode(
+                session, decode_pk(id, "PodcastEpisode", "id"), **links, **data)
+
+        return await _episode_write(info.context, write)
 
     @strawberry.mutation(extensions=requires(PUBLISH),
                          description="Publish now, or schedule with `at` (a time with its "
@@ -680,34 +685,27 @@ class PodcastMutation:
     ) -> PodcastEpisodePayload:
         ctx = info.context
         config = _config(ctx)
-        try:
-            episode_id = decode_pk(id, "PodcastEpisode", "id")
-            async with httpx.AsyncClient(timeout=config.fetch_timeout_seconds,
-                                         follow_redirects=True) as client:
-                publishing = catalogue.PublishContext(
-                    config=config, client=client,
-                    allow_private=not ctx.settings.is_production,
-                )
-                async with ctx.db.transaction(actor=ctx.actor) as session:
-                    row = await catalogue.publish_episode(session, episode_id, publishing,
-                                                          _base_url(ctx), at)
-                    episode = build_episode(row)
-        except ValidationError as exc:
-            return PodcastEpisodePayload(episode=None, errors=user_errors(exc.errors))
-        return PodcastEpisodePayload(episode=episode, errors=[])
+        async with httpx.AsyncClient(timeout=config.fetch_timeout_seconds,
+                                     follow_redirects=True) as client:
+            publishing = catalogue.PublishContext(
+                config=config, client=client, allow_private=not ctx.settings.is_production,
+            )
+
+            async def write(session: AsyncSession) -> Any:
+                return await catalogue.publish_episode(
+                    session, decode_pk(id, "PodcastEpisode", "id"), publishing, _base_url(ctx),
+                    at)
+
+            return await _episode_write(ctx, write)
 
     @strawberry.mutation(extensions=requires(PUBLISH),
                          description="Back to a draft: it leaves the feed at once.")
     async def unpublish_podcast_episode(self, info: Info[Context, None], id: strawberry.ID
                                         ) -> PodcastEpisodePayload:
-        ctx = info.context
-        try:
-            episode_id = decode_pk(id, "PodcastEpisode", "id")
-            async with ctx.db.transaction(actor=ctx.actor) as session:
-                episode = build_episode(await catalogue.unpublish_episode(session, episode_id))
-        except ValidationError as exc:
-            return PodcastEpisodePayload(episode=None, errors=user_errors(exc.errors))
-        return PodcastEpisodePayload(episode=episode, errors=[])
+        async def write(session: AsyncSession) -> Any:
+            return await catalogue.unpublish_episode(session, decode_pk(id, "PodcastEpisode", "id"))
+
+        return await _episode_write(info.context, write)
 
     @strawberry.mutation(extensions=requires(PUBLISH),
                          description="A host or guest, linked to a core stakeholder and "

@@ -105,16 +105,20 @@ async def receive_new(session: AsyncSession, items: Sequence[Incoming]) -> list[
     } for r, item in zip(referrals, batch, strict=True)])
     await emit_many(session, [NewEvent(**service.received_event(r, item.platform))
                               for r, item in zip(referrals, batch, strict=True)])
-    await enqueue_deliveries(session, [
-        await service.status_delivery(session, r, item.platform, item.now)
-        for r, item in zip(referrals, batch, strict=True)
-        if service.sends_updates(r, item.platform)])
-    answers = []
+    answers, deliveries = [], []
     for i, referral, item in zip(fresh, referrals, batch, strict=True):
-        document, media = await service.status_document(
-            session, referral, item.platform, item.now, "fhir" if item.fhir else "native")
-        outcomes[i] = Answer(201, document, media)
+        asked = "fhir" if item.fhir else "native"
+        document = await service.status_document(session, referral, item.platform, item.now,
+                                                 asked)
+        outcomes[i] = Answer(201, *document)
         answers.append((item.key, item.body, outcomes[i]))
+        if service.sends_updates(referral, item.platform):
+            # The update says what the answer says, in the platform's format: the same bytes
+            # when the request came in that format.
+            same = asked == (item.platform.format or "native")
+            deliveries.append(await service.status_delivery(
+                session, referral, item.platform, item.now, document if same else None))
+    await enqueue_deliveries(session, deliveries)
     await keep_answers(session, NAME, answers)
     return outcomes
 

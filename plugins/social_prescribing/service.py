@@ -492,12 +492,13 @@ def sends_updates(referral: AnyReferral, platform: Platform) -> bool:
 
 
 async def status_delivery(
-    session: AsyncSession, referral: AnyReferral, platform: Platform, now: dt.datetime
+    session: AsyncSession, referral: AnyReferral, platform: Platform, now: dt.datetime,
+    document: tuple[bytes, str] | None = None,
 ) -> dict[str, Any]:
-    """The outbox delivery (`enqueue_delivery`'s keywords) of the referral's current
-    version."""
+    """The outbox delivery (`enqueue_delivery`'s keywords) of the referral's current version;
+    ``document``: its status document in the platform's format, when the caller has it."""
     assert platform.callback_url is not None
-    body, content_type = await status_document(session, referral, platform, now)
+    body, content_type = document or await status_document(session, referral, platform, now)
     return {
         "plugin": NAME, "url": platform.callback_url, "body": body,
         "content_type": content_type, "ordering_key": f"referral:{referral.id}",

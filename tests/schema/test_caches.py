@@ -6,7 +6,7 @@ Proved with the caches' own counters and the statements the database saw, never 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,14 +33,6 @@ async def app(settings: Settings, db: Database) -> Starlette:
         for i in range(3):
             await builders.hub(s, host.id, code=f"hub-{i}", name=f"Hub {i}")
     return create_app(settings, database=db)
-
-
-@pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://imm.test"
-    ) as client:
-        yield client
 
 
 @contextmanager

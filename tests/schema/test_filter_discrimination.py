@@ -33,16 +33,11 @@ from imm_graph.schema.enums import (
     ProgrammeArm,
     Timepoint,
 )
+from tests.memory import MemoryDatabase
 
-ENGINE = sa.create_engine("sqlite://")
-m.Hub.__table__.metadata.create_all(ENGINE)
+MEMORY = MemoryDatabase()
+ENGINE, insert = MEMORY.engine, MEMORY.insert
 D = dt.date
-
-
-def insert(table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    with ENGINE.begin() as conn:
-        for row in rows:
-            conn.execute(table.insert(), row)
 
 
 # Numbers are chosen so that a wrong id column finds a row: hub 1's programme is 2 and its

@@ -35,16 +35,11 @@ from imm_graph.services.impact import (
     impact,
     totals_query,
 )
+from tests.memory import MemoryDatabase
 
-ENGINE = sa.create_engine("sqlite://")
-m.Hub.__table__.metadata.create_all(ENGINE)
+MEMORY = MemoryDatabase()
+ENGINE, insert = MEMORY.engine, MEMORY.insert
 D = dt.date
-
-
-def insert(table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    with ENGINE.begin() as conn:
-        for row in rows:
-            conn.execute(table.insert(), row)
 
 
 insert(m.Organisation.__table__, [dict(id=1, name="Host", kind="charity")])
