@@ -36,7 +36,7 @@ async def test_the_database_holds_ciphertext_only(db: Database) -> None:
     for value in people.searchable(people.MARGARET):
         assert value not in text
     for column in m.PERSONAL_FIELDS:
-        assert str(row[column]).startswith("gAAAAA")  # a Fernet token
+        assert str(row[column]).startswith("v2:")  # an AES-256-GCM token
     assert row["ref"] == "P-000001"  # pseudonymous fields stay readable
     index = str(row["nhs_number_index"])
     assert len(index) == 64 and "9434765919" not in index
@@ -128,7 +128,7 @@ async def test_personal_values_appear_in_no_log_line(
     logged = "\n".join([caplog.text, captured.out, captured.err,
                         *(r.getMessage() for r in caplog.records)])
     # SQL and its parameters were logged, so the search below is meaningful: tokens, not values.
-    assert "INSERT INTO participants" in logged and "gAAAAA" in logged
+    assert "INSERT INTO participants" in logged and "v2:" in logged
     for value in [*people.searchable(people.MARGARET), *people.searchable(people.DESMOND),
                   "401 023 2138", "4010232138"]:
         assert value not in logged, f"{value!r} reached a log line"
@@ -166,10 +166,10 @@ async def test_data_written_with_an_old_key_reads_after_rotation(db: Database) -
     assert only_new.decrypt(str(rows["P-000002"]["given_name"])) == "Desmondo"
     with pytest.raises(crypto.DecryptionError) as failed:
         only_new.decrypt(str(rows["P-000001"]["given_name"]))
-    assert "IMM_ENCRYPTION_KEYS" in str(failed.value) and "gAAAA" not in str(failed.value)
+    assert "IMM_ENCRYPTION_KEYS" in str(failed.value) and "v2:" not in str(failed.value)
 
-    with crypto.using(rotated):
-        assert await reencrypt_personal_data(db) == 2
+    with crypto.using(rotated):  # P-000002 was written under the new key already
+        assert await reencrypt_personal_data(db) == 1
     with crypto.using(_ring(new_key)):  # the old key can now be dropped
         async with db.sessions() as session:
             person = await session.scalar(
@@ -177,6 +177,71 @@ async def test_data_written_with_an_old_key_reads_after_rotation(db: Database) -
             )
             assert person is not None and person.nhs_number == validate_nhs_number("9434765919")
             assert person.date_of_birth == people.MARGARET["date_of_birth"]
+
+
+def test_a_token_names_its_key_and_cannot_be_altered_or_moved() -> None:
+    key, other = crypto.new_fernet_key().encode(), crypto.new_fernet_key().encode()
+    ring = _ring(key)
+    token = ring.encrypt("Margarethe")
+    version, key_id, body = token.split(":")
+    assert (version, len(key_id)) == ("v2", 8) and "Margarethe" not in token
+    assert ring.encrypt("Margarethe") != token  # a fresh nonce each time
+    assert ring.decrypt(token) == "Margarethe"
+    assert _ring(other, key).decrypt(token) == "Margarethe"  # found by its id, not by trying
+    flipped = body[:20] + ("A" if body[20] != "A" else "B") + body[21:]
+    other_id = _ring(other).encrypt("x").split(":")[1]
+    for broken in (f"v2:{key_id}:{flipped}",  # ciphertext altered: the tag fails
+                   f"v2:{other_id}:{body}",  # relabelled to another key that is present
+                   f"v2:{key_id}:{body[:-4]}",  # truncated
+                   f"v2:{key_id}", "v2:::", "not a token"):
+        with pytest.raises(crypto.DecryptionError):
+            _ring(key, other).decrypt(broken)
+
+
+def test_fernet_tokens_written_before_v2_still_read_and_rotate_to_v2() -> None:
+    from cryptography.fernet import Fernet
+
+    key = crypto.new_fernet_key().encode()
+    legacy = Fernet(key).encrypt(b"943 476 5919").decode()  # what earlier versions stored
+    ring = _ring(key)
+    assert legacy.startswith("gAAAAA") and ring.decrypt(legacy) == "943 476 5919"
+    assert not ring.is_current(legacy)
+    rotated = ring.rotate(legacy)
+    assert ring.is_current(rotated) and ring.decrypt(rotated) == "943 476 5919"
+    with pytest.raises(crypto.DecryptionError):
+        _ring(crypto.new_fernet_key().encode()).decrypt(legacy)
+
+
+async def test_reencryption_covers_plug_in_tables_and_legacy_tokens(db: Database) -> None:
+    """A plug-in's encrypted columns (here a referral platform's secret) are re-keyed with the
+    participants', and Fernet tokens of earlier versions become v2 tokens."""
+    from cryptography.fernet import Fernet
+
+    from imm_graph.cli.keys import encrypted_columns
+    from plugins.social_prescribing import platforms
+
+    old_key, new_key = crypto.new_fernet_key().encode(), crypto.new_fernet_key().encode()
+    with crypto.using(_ring(old_key)):
+        async with db.transaction() as session:
+            await people.referred(session, "P-000001", people.MARGARET)
+            await platforms.add(session, "link-platform", secret="whsec_c2VjcmV0LXNlY3JldA==",
+                                callback_url=None)
+    async with db.transaction() as session:  # a token as versions before v2 wrote it
+        await session.execute(sa.text("UPDATE participants SET phone = :token"),
+                              {"token": Fernet(old_key).encrypt(b"020 7946 0321").decode()})
+    tables = {table.name: names for table, names in encrypted_columns().items()}
+    assert "secret" in tables["social_prescribing_platforms"]
+    assert "reason" in tables["social_prescribing_referrals"]
+
+    with crypto.using(_ring(new_key, old_key)):
+        assert await reencrypt_personal_data(db) == 2  # one participant, one platform
+        assert await reencrypt_personal_data(db) == 0  # nothing left to do
+    with crypto.using(_ring(new_key)):  # the old key can now be dropped
+        async with db.sessions() as session:
+            person = await session.scalar(sa.select(m.Participant))
+            assert person is not None and person.phone == "020 7946 0321"
+            platform = await platforms.by_name(session, "link-platform")
+            assert platform.secret == "whsec_c2VjcmV0LXNlY3JldA=="
 
 
 def test_development_keys_are_fixed_so_processes_agree() -> None:

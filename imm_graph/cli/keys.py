@@ -18,12 +18,13 @@ from rich.console import Console
 from rich.table import Table
 
 from imm_graph.config import get_settings
-from imm_graph.db import Database, utcnow
+from imm_graph.db import Base, Database, utcnow
 from imm_graph.errors import ValidationError
-from imm_graph.models import PERSONAL_FIELDS, ApiKey
+from imm_graph.models import ApiKey
+from imm_graph.pluginhost.manager import import_plugin_models
 from imm_graph.security import audit
 from imm_graph.security.audit import Actor
-from imm_graph.security.crypto import keyring, new_fernet_key
+from imm_graph.security.crypto import EncryptedString, keyring, new_fernet_key
 from imm_graph.security.keys import create_api_key, revoke_api_key
 from imm_graph.security.scopes import SCOPES
 
@@ -151,34 +152,53 @@ def reencrypt() -> None:
     Run after adding a new key; afterwards the old keys can be dropped from the setting.
     """
     count = _run(reencrypt_personal_data)
-    err.print(f"[green]Re-encrypted the personal data of {count} participants.[/green]")
+    err.print(f"[green]Re-encrypted {count} rows (personal data of participants and every "
+              "plug-in table with encrypted columns).[/green]")
+
+
+def encrypted_columns() -> dict[sa.Table, list[str]]:
+    """Every table holding encrypted columns, core and installed plug-ins alike: a plug-in's
+    referral or contact columns need re-keying as much as a participant's."""
+    import_plugin_models()
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        names = [c.name for c in table.columns if isinstance(c.type, EncryptedString)]
+        if names:
+            found[table] = names
+    return found
 
 
 async def reencrypt_personal_data(db: Database) -> int:
-    """Rotate every stored token to the current key, in batches, without decrypting to Python
-    objects of the model (the tokens are read as text and rotated in place)."""
+    """Rotate every stored token to the current key (and to the current format), table by
+    table in batches of 500 rows, without building model objects (tokens are read as text and
+    rotated in place); tokens already current are left alone. The rows changed."""
     ring = keyring()
-    raw = sa.table(
-        "participants", sa.column("id", sa.Integer),
-        *(sa.column(name, sa.Text) for name in PERSONAL_FIELDS),
-    )
-    has_any = sa.or_(*(raw.c[name].is_not(None) for name in PERSONAL_FIELDS))
-    done, last_id = 0, 0
-    while True:
-        async with db.transaction(actor=Actor.cli()) as session:
-            rows = (await session.execute(
-                sa.select(raw).where(has_any, raw.c.id > last_id).order_by(raw.c.id).limit(500)
-            )).all()
-            for row in rows:
-                values: dict[str, Any] = {
-                    name: ring.rotate(row._mapping[name])
-                    for name in PERSONAL_FIELDS if row._mapping[name] is not None
-                }
-                await session.execute(sa.update(raw).where(raw.c.id == row.id).values(**values))
-        if not rows:
-            return done
-        done += len(rows)
-        last_id = rows[-1].id
+    done = 0
+    for table, names in encrypted_columns().items():
+        [key] = table.primary_key.columns
+        raw = sa.table(table.name, sa.column(key.name), *(sa.column(n, sa.Text) for n in names))
+        has_any = sa.or_(*(raw.c[name].is_not(None) for name in names))
+        last: Any = None
+        while True:
+            async with db.transaction(actor=Actor.cli()) as session:
+                query = sa.select(raw).where(has_any).order_by(raw.c[key.name]).limit(500)
+                if last is not None:
+                    query = query.where(raw.c[key.name] > last)
+                rows = (await session.execute(query)).all()
+                for row in rows:
+                    values: dict[str, Any] = {
+                        name: ring.rotate(token) for name in names
+                        if (token := row._mapping[name]) is not None
+                        and not ring.is_current(token)
+                    }
+                    if values:
+                        await session.execute(sa.update(raw).where(
+                            raw.c[key.name] == row._mapping[key.name]).values(**values))
+                        done += 1
+            if not rows:
+                break
+            last = rows[-1]._mapping[key.name]
+    return done
 
 
 @audit_app.command("list")
