@@ -67,8 +67,8 @@ class Settings(BaseSettings):
     )
     encryption_keys: SecretStr | None = Field(
         default=None,
-        description="Fernet keys for personal data, comma-separated: the first encrypts, all "
-        "decrypt (rotation). Required in production.",
+        description="Keys for personal data (`imm-graph keys new-encryption-key`), "
+        "comma-separated: the first encrypts, all decrypt (rotation). Required in production.",
     )
     public_fields: CommaList = Field(default_factory=lambda: list(DEFAULT_PUBLIC_FIELDS))
     private_fields: CommaList = Field(

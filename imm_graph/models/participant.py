@@ -28,7 +28,7 @@ class Participant(TimestampMixin, Base):
     generation: Mapped[Generation] = mapped_column(
         enum_column_type(Generation, "generation"), index=True
     )
-    # Identifiable data, from referrals only; stored as Fernet tokens.
+    # Identifiable data, from referrals only; stored encrypted (security/crypto.py).
     given_name: Mapped[str | None] = mapped_column(EncryptedString())
     family_name: Mapped[str | None] = mapped_column(EncryptedString())
     nhs_number: Mapped[str | None] = mapped_column(EncryptedString())
