@@ -17,6 +17,12 @@ queued) over wrk's duration, so a refused or lost request counts for nothing.
 instead (``IMM_PLUGIN_SOCIAL_PRESCRIBING_GROUP_COMMIT``). wrk, the servers and PostgreSQL
 share the machine's cores, so the figures are a floor. ``--client python`` sends ``--count``
 requests with httpx instead (slower: the client then costs as much CPU as the server).
+
+After each warm-up the database is analysed, as autovacuum keeps a running deployment's
+tables: without it the run measures a brand-new database's first minute, whose statements
+were planned for empty tables (``--no-analyze`` shows that case). ``--workers 2 --formats
+native`` narrow a run; every row reports the server's and PostgreSQL's CPU per referral, read
+from ``/proc`` around the run, which is steadier than the rate on a shared machine.
 """
 
 from __future__ import annotations
@@ -101,6 +107,27 @@ def run_wrk(url: str, requests_file: Path, seconds: int, connections: int) -> di
     return found
 
 
+def cpu_seconds(server_group: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server's processes (its process group) and by
+    PostgreSQL's (every ``postgres`` process, with what its exited children used): read
+    around a run, their difference per referral is steadier than a rate on a shared machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    server = database = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended while we looked
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        used = sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+        if int(fields[2]) == server_group:
+            server += used
+        elif name == "postgres":
+            database += used
+    return server, database
+
+
 async def stored(db: str, platform: str, since: float) -> tuple[int, int]:
     """Referrals from ``platform`` received since ``since`` (a Unix time), and status updates
     queued since then, in one statement (one snapshot)."""
@@ -166,21 +193,38 @@ def serve(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
 Row = tuple[str, int, int, float, str]
 
 
+async def analyze(db: str) -> None:
+    """What autovacuum does to a running deployment's tables within a minute of their growth:
+    current statistics, and the cached plans built on the old ones dropped."""
+    engine = create_engine(db, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(sa.text("ANALYZE"))
+    await engine.dispose()
+
+
 async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: int,
-                      workers: int, budget: int, first: int) -> Row:
+                      workers: int, budget: int, first: int, server_group: int,
+                      statistics: bool = True) -> Row:
     with tempfile.TemporaryDirectory() as folder:
         warm = Path(folder) / "warm"
         write_requests(warm, requests_for(fmt, 200, "warm", 290_000))
         await asyncio.to_thread(run_wrk, url, warm, 1, 8)  # imports, pools, caches
+        if statistics:
+            await analyze(db)
         file = Path(folder) / "requests"
         # Each row its own people and webhook-ids: new referrals, never replays.
         write_requests(file, requests_for(fmt, budget, f"run{first}", first))
         started, clock = time.time(), time.perf_counter()
+        cpu_before = cpu_seconds(server_group)
         wrk = await asyncio.to_thread(run_wrk, url, file, seconds, connections)
+        cpu_after = cpu_seconds(server_group)
         elapsed = time.perf_counter() - clock
     made, queued = await stored(db, f"bench-{fmt}", started)
     rate = made / seconds
-    note = (f"{made} stored, {queued} updates queued, p50 {wrk.get('p50')}, p99 "
+    server_ms, database_ms = (1000 * (after - before) / max(made, 1)
+                              for before, after in zip(cpu_before, cpu_after, strict=True))
+    note = (f"{made} stored, {queued} updates queued, CPU per referral {server_ms:.2f} ms "
+            f"server + {database_ms:.2f} ms PostgreSQL, p50 {wrk.get('p50')}, p99 "
             f"{wrk.get('p99')}, non-2xx {wrk.get('non2xx', 0)}, socket errors {wrk['errors']}"
             f"{'' if made < budget else ' (ran out of requests: raise --budget)'}")
     print(f"{fmt} x{workers} workers, {connections} connections: {rate:.0f} referrals/s "
@@ -190,17 +234,18 @@ async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: in
 
 async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
     rows: list[Row] = []
-    for workers in (1, 2):
+    for workers in args.workers:
         await fresh_database(db)
         server = serve(db, port, workers)
         url = f"http://127.0.0.1:{port}"
         try:
             await wait_up(url)
-            for fmt in ("native", "fhir"):
+            for fmt in args.formats:
                 for i, connections in enumerate(args.connections):
                     if args.client == "wrk":
                         rows.append(await measure_wrk(db, url, fmt, args.seconds, connections,
-                                                      workers, args.budget, i * args.budget))
+                                                      workers, args.budget, i * args.budget,
+                                                      server.pid, not args.no_analyze))
                         continue
                     await load_python(url, fmt, 100, connections)  # warm-up
                     rate, statuses = await load_python(url, fmt, args.count, connections)
@@ -223,8 +268,10 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
     how = (f"wrk (2 threads), {args.seconds} s per row" if args.client == "wrk" else
            f"httpx, {args.count} referrals per row")
     commit = os.environ.get("GROUP_COMMIT", "true")
+    statistics = ("none (a brand-new database)" if args.no_analyze
+                  else "current (ANALYZE after the warm-up)")
     lines.append("")
-    lines.append(f"{how}, group commit {commit}, "
+    lines.append(f"{how}, group commit {commit}, table statistics {statistics}, "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
                  f"load average {load1:.1f} / {load5:.1f} (1 / 5 min), {os.cpu_count()} CPUs.")
     return "\n".join(lines)
@@ -244,10 +291,17 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=3000, help="python client: per row")
     parser.add_argument("--connections", default="64,256",
                         help="concurrent keep-alive connections, a row for each (comma list)")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="measure a brand-new database's first seconds, before autovacuum "
+                        "has analysed its tables")
+    parser.add_argument("--workers", default="1,2", help="uvicorn workers, a run for each")
+    parser.add_argument("--formats", default="native,fhir", help="native, fhir or both")
     args = parser.parse_args()
     args.connections = [int(c) for c in str(args.connections).split(",")]
+    args.workers = [int(w) for w in str(args.workers).split(",")]
+    args.formats = str(args.formats).split(",")
     if args.url:
-        for fmt in ("native", "fhir"):
+        for fmt in args.formats:
             rate, statuses = asyncio.run(load_python(args.url, fmt, args.count,
                                                      args.connections[0]))
             print(f"{fmt}: {rate:.0f} referrals/s {orjson.dumps(statuses).decode()}")

@@ -8,6 +8,7 @@ documented in ``docs/plugins.md``; a worked example lives in ``tests/example_plu
 from __future__ import annotations
 
 from imm_graph import models
+from imm_graph.bulk_insert import insert_rows
 from imm_graph.cli.runtime import open_database, with_database
 from imm_graph.db import Base, Database, UTCDateTime, utcnow
 from imm_graph.errors import FieldError, ValidationError
@@ -113,6 +114,7 @@ __all__ = [
     "enum_column_type",
     "forbidden",
     "hookimpl",
+    "insert_rows",
     "keep_answers",
     "models",
     "nested_connection_of",

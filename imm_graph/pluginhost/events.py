@@ -29,6 +29,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from imm_graph.bulk_insert import insert_rows
 from imm_graph.db import Database, utcnow
 from imm_graph.errors import ValidationError
 from imm_graph.logging import get_logger
@@ -153,9 +154,7 @@ async def record_events(
         "name": e.name, "entity": e.entity, "entity_id": str(e.entity_id), "occurred_at": at,
         "payload": dict(e.payload or {}), "change": e.change, "changed": list(e.changed),
     } for e in events]
-    table = DomainEventRecord.__table__
-    ids = (await session.scalars(
-        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).all()
+    ids = await insert_rows(session, DomainEventRecord.__table__, rows, returning_ids=True)
     return [DomainEvent(
         id=int(id_), name=row["name"], entity=row["entity"], entity_id=row["entity_id"],
         occurred_at=at, payload=MappingProxyType(row["payload"]), change=row["change"],

@@ -43,6 +43,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from imm_graph.bulk_insert import insert_rows
 from imm_graph.db import Database, utcnow
 from imm_graph.errors import ValidationError
 from imm_graph.logging import get_logger
@@ -204,8 +205,7 @@ async def enqueue_deliveries(session: AsyncSession, requests: Sequence[Mapping[s
         if (row["plugin"], row["idempotency_key"]) not in taken:
             taken.add((row["plugin"], row["idempotency_key"]))
             fresh.append(row)
-    if fresh:
-        await session.execute(sa.insert(OutboxDelivery.__table__), fresh)
+    await insert_rows(session, OutboxDelivery.__table__, fresh)
     return len(fresh)
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from imm_graph.bulk_insert import insert_rows
 from imm_graph.db import Database
 from imm_graph.models.platform import WebhookReceipt
 from imm_graph.pluginhost.signing import SignatureProblem, verify
@@ -103,7 +104,7 @@ async def keep_answers(
     (key, request body, answer). A key another transaction holds makes it raise
     ``IntegrityError``: the caller then goes the per-request way (`once`)."""
     if answers:
-        await session.execute(sa.insert(WebhookReceipt.__table__), [{
+        await insert_rows(session, WebhookReceipt.__table__, [{
             "plugin": plugin, "key": key, "body_sha256": body_hash(body),
             "status_code": answer.status_code, "content_type": answer.content_type,
             "response": answer.body,

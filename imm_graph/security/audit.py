@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from imm_graph.bulk_insert import insert_rows
 from imm_graph.models import AuditEntry
 from imm_graph.security.principal import Principal
 
@@ -92,7 +93,7 @@ async def record_many(
     if not object_ids:
         return
     who = actor or actor_of(session)
-    await session.execute(sa.insert(AuditEntry.__table__), [{
+    await insert_rows(session, AuditEntry.__table__, [{
         "api_key_id": who.api_key_pk, "actor": who.label, "action": action,
         "object_type": object_type, "object_ids": [str(i)], "fields": [],
         "request_id": who.request_id,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imm_graph import models as m
+from imm_graph.bulk_insert import insert_rows
 from imm_graph.errors import FieldError, ValidationError
 from imm_graph.ids import encode_id
 from imm_graph.scoring import score
@@ -227,15 +228,12 @@ async def _insert_many(
     datas: Sequence[inputs.Input],
 ) -> list[int]:
     # Core, not the ORM's bulk insert: a third of the CPU for the same rows.
-    table = spec.model.__table__
-    ids = [int(i) for i in (await session.scalars(
-        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).all()]
+    ids = await insert_rows(session, spec.model.__table__, rows, returning_ids=True)
     for name, link in spec.links.items():
         linked = [{link.own_column: id_, link.other_column: v}
                   for id_, data in zip(ids, datas, strict=True)
                   for v in dict.fromkeys(getattr(data, name) or ())]
-        if linked:
-            await session.execute(sa.insert(link.table), linked)
+        await insert_rows(session, link.table, linked)
     return ids
 
 

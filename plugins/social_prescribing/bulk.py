@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from imm_graph.plugin_api import (
@@ -36,6 +35,7 @@ from imm_graph.plugin_api import (
     ValidationError,
     emit_many,
     enqueue_deliveries,
+    insert_rows,
     keep_answers,
     services,
     stored_answers,
@@ -92,14 +92,13 @@ async def receive_new(session: AsyncSession, items: Sequence[Incoming]) -> list[
                   for person, item in zip(people, batch, strict=True)], savepoint=False)
     rows = [service.new_referral_values(item.platform, item.data, item.now, person)
             for person, item in zip(people, batch, strict=True)]
-    table = sp.SocialPrescribingReferral.__table__
-    ids = (await session.scalars(
-        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).all()
+    ids = await insert_rows(session, sp.SocialPrescribingReferral.__table__, rows,
+                            returning_ids=True)
     referrals = [service.NewReferral(
         id=int(id_), external_id=row["external_id"], consent_active=row["consent_active"],
         participant_id=row["participant_id"], received_at=row["received_at"],
     ) for id_, row in zip(ids, rows, strict=True)]
-    await session.execute(sa.insert(sp.SocialPrescribingReferralChange.__table__), [{
+    await insert_rows(session, sp.SocialPrescribingReferralChange.__table__, [{
         "referral_id": r.id, "from_status": None, "to_status": sp.RECEIVED, "at": item.now,
         "actor": f"{NAME}:{item.platform.name}", "reason": None, "note": None,
     } for r, item in zip(referrals, batch, strict=True)])
