@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from imm_graph.config import Settings, get_settings
 from imm_graph.db import Database
+from imm_graph.gc_tuning import tune_for_serving
 from imm_graph.health import health
 from imm_graph.logging import configure_logging
 from imm_graph.pluginhost import routes as plugin_routes
@@ -61,6 +62,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             await plugins.lifespan(app, stack)  # plug-ins' start-up; their shutdown on exit
+            if settings.gc_tuning:
+                tune_for_serving()
             worker = (
                 _start_worker(db, plugins, settings.is_production)
                 if settings.in_process_worker else None

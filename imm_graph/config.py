@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         default=False,
         description="Run the outbox worker inside the server process (else: imm-graph worker)",
     )
+    gc_tuning: bool = Field(
+        default=True,
+        description="Once started, freeze the start-up heap out of garbage collection and "
+        "collect less often (imm_graph/gc_tuning.py)",
+    )
     sql_compiler: bool = Field(
         default=True,
         description="Answer compilable read queries with one SQL statement (PostgreSQL only)",
