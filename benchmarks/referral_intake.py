@@ -18,9 +18,12 @@ instead (``IMM_PLUGIN_SOCIAL_PRESCRIBING_GROUP_COMMIT``). wrk, the servers and P
 share the machine's cores, so the figures are a floor. ``--client python`` sends ``--count``
 requests with httpx instead (slower: the client then costs as much CPU as the server).
 
-After each warm-up the database is analysed, as autovacuum keeps a running deployment's
-tables: without it the run measures a brand-new database's first minute, whose statements
-were planned for empty tables (``--no-analyze`` shows that case). ``--workers 2 --formats
+Each row first sends ``--history`` seconds of other referrals (10: a deployment that has been
+running for a while) and then analyses the database, as autovacuum keeps a running
+deployment's tables. Without either the run measures a brand-new database's first minute:
+PostgreSQL caches the plans it made for near-empty tables (a sequential scan is then the
+cheapest look-up) and keeps them while the tables grow, until autovacuum's first ANALYZE
+(``--history 0 --no-analyze`` shows that case). ``--workers 2 --formats
 native`` narrow a run; every row reports the server's and PostgreSQL's CPU per referral, read
 from ``/proc`` around the run, which is steadier than the rate on a shared machine.
 """
@@ -204,11 +207,14 @@ async def analyze(db: str) -> None:
 
 async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: int,
                       workers: int, budget: int, first: int, server_group: int,
-                      statistics: bool = True) -> Row:
+                      statistics: bool = True, history: int = 0) -> Row:
     with tempfile.TemporaryDirectory() as folder:
         warm = Path(folder) / "warm"
         write_requests(warm, requests_for(fmt, 200, "warm", 290_000))
         await asyncio.to_thread(run_wrk, url, warm, 1, 8)  # imports, pools, caches
+        if history:  # the referrals of a deployment that has been running for a while
+            write_requests(warm, requests_for(fmt, budget, f"history{first}", 500_000 + first))
+            await asyncio.to_thread(run_wrk, url, warm, history, connections)
         if statistics:
             await analyze(db)
         file = Path(folder) / "requests"
@@ -245,7 +251,8 @@ async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
                     if args.client == "wrk":
                         rows.append(await measure_wrk(db, url, fmt, args.seconds, connections,
                                                       workers, args.budget, i * args.budget,
-                                                      server.pid, not args.no_analyze))
+                                                      server.pid, not args.no_analyze,
+                                                      args.history))
                         continue
                     await load_python(url, fmt, 100, connections)  # warm-up
                     rate, statuses = await load_python(url, fmt, args.count, connections)
@@ -270,6 +277,7 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
     commit = os.environ.get("GROUP_COMMIT", "true")
     statistics = ("none (a brand-new database)" if args.no_analyze
                   else "current (ANALYZE after the warm-up)")
+    statistics += f", {args.history} s of earlier referrals before each row"
     lines.append("")
     lines.append(f"{how}, group commit {commit}, table statistics {statistics}, "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
@@ -291,6 +299,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=3000, help="python client: per row")
     parser.add_argument("--connections", default="64,256",
                         help="concurrent keep-alive connections, a row for each (comma list)")
+    parser.add_argument("--history", type=int, default=10,
+                        help="seconds of referrals sent before each measured row (0: none)")
     parser.add_argument("--no-analyze", action="store_true",
                         help="measure a brand-new database's first seconds, before autovacuum "
                         "has analysed its tables")

@@ -7,6 +7,7 @@ without dropping a referral.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import secrets
@@ -36,6 +37,9 @@ _CACHE_LIMIT = 256  # distinct x-imm-platform values kept (the header is the sen
 _generation = 0
 _caches: weakref.WeakKeyDictionary[Any, dict[str | None, tuple[float, int, list[Platform]]]] = (
     weakref.WeakKeyDictionary())
+# The reads under way, per database: (name, generation) → the one read the others wait for.
+_reads: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, int], asyncio.Future[Any]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def changed() -> None:
@@ -46,12 +50,26 @@ def changed() -> None:
 
 async def _candidates(db: Database, named: str | None) -> list[Platform]:
     """The platforms that may have signed (the named one, or all), cached per database: a
-    request the cache answers opens no session at all."""
+    request the cache answers opens no session at all. When the entry expires, the requests
+    in flight wait for one read instead of each making its own: under a burst that was every
+    request at once, and more sessions than the pool holds (new connections, each a new
+    PostgreSQL process) every CACHE_SECONDS."""
     cache = _caches.setdefault(db, {})
-    now = time.monotonic()
     hit = cache.get(named)
-    if hit is not None and hit[0] > now and hit[1] == _generation:
+    if hit is not None and hit[0] > time.monotonic() and hit[1] == _generation:
         return hit[2]
+    reads = _reads.setdefault(db, {})
+    key = (named, _generation)
+    read = reads.get(key)
+    if read is None:
+        read = reads[key] = asyncio.ensure_future(_read(db, named, cache))
+        read.add_done_callback(lambda _: reads.pop(key, None))
+    found: list[Platform] = await asyncio.shield(read)  # a caller giving up cancels no read
+    return found
+
+
+async def _read(db: Database, named: str | None,
+                cache: dict[str | None, tuple[float, int, list[Platform]]]) -> list[Platform]:
     generation = _generation
     query = sa.select(Platform).order_by(Platform.id)
     if named:
@@ -62,7 +80,7 @@ async def _candidates(db: Database, named: str | None) -> list[Platform]:
             session.expunge(platform)  # read-only snapshots, shared between requests
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
-    cache[named] = (now + CACHE_SECONDS, generation, found)
+    cache[named] = (time.monotonic() + CACHE_SECONDS, generation, found)
     return found
 
 

@@ -5,6 +5,7 @@ in this process."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -129,3 +130,18 @@ async def test_a_fhir_referral_is_counted_the_same_way(
             body, secret=FHIR_SECRET, fhir=True, message_id="msg_f2"))
     assert answer.status_code == 201, answer.text
     assert len(seen) <= NEW_REFERRAL_STATEMENTS, "\n".join(seen)
+
+
+async def test_requests_arriving_as_the_cache_expires_share_one_read(
+    http: httpx.AsyncClient, db: Database
+) -> None:
+    """A burst used to meet an expired entry all at once: every request read the platforms
+    itself, needing more connections than the pool holds. Now one reads, the rest wait."""
+    platforms.changed()  # what an expiry does: the next requests must read again
+    bodies = [native(100 + n) for n in range(12)]
+    with statements(db) as seen:
+        answers = await asyncio.gather(*(
+            http.post(URL, content=body, headers=signed(body, message_id=f"msg_burst_{n}"))
+            for n, body in enumerate(bodies)))
+    assert [a.status_code for a in answers] == [201] * len(bodies)
+    assert sum("FROM social_prescribing_platforms" in s for s in seen) == 1, "\n".join(seen)
