@@ -63,6 +63,7 @@ from imm_graph.security.principal import Principal, principal_of
 from imm_graph.security.problem import problem
 from imm_graph.services import api as services
 from imm_graph.services.impact import ImpactFilter
+from imm_graph.sql_lists import one_of
 from imm_graph.validators import validate_nhs_number, validate_ods_code, validate_postcode
 
 __all__ = [
@@ -119,6 +120,7 @@ __all__ = [
     "models",
     "nested_connection_of",
     "once",
+    "one_of",
     "open_database",
     "page_args",
     "principal_of",

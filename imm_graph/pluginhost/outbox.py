@@ -59,6 +59,7 @@ from imm_graph.pluginhost.manager import PluginManager
 from imm_graph.pluginhost.signing import signature_headers
 from imm_graph.retry import RetryPolicy, error_text, staff_list
 from imm_graph.security.outbound import OutboundRefused, check_destination
+from imm_graph.sql_lists import one_of
 
 log = get_logger(__name__)
 
@@ -199,7 +200,8 @@ async def enqueue_deliveries(session: AsyncSession, requests: Sequence[Mapping[s
         keys = [row["idempotency_key"] for row in rows if row["plugin"] == plugin]
         taken.update((plugin, key) for key in await session.scalars(
             sa.select(OutboxDelivery.idempotency_key).where(
-                OutboxDelivery.plugin == plugin, OutboxDelivery.idempotency_key.in_(keys))))
+                OutboxDelivery.plugin == plugin,
+                one_of(session, OutboxDelivery.idempotency_key, keys))))
     fresh = []
     for row in rows:
         if (row["plugin"], row["idempotency_key"]) not in taken:

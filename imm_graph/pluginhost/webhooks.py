@@ -27,6 +27,7 @@ from imm_graph.bulk_insert import insert_rows
 from imm_graph.db import Database
 from imm_graph.models.platform import WebhookReceipt
 from imm_graph.pluginhost.signing import SignatureProblem, verify
+from imm_graph.sql_lists import one_of
 
 __all__ = [
     "Answer", "IdempotencyConflict", "SignatureProblem", "keep_answers", "once", "stored_answers",
@@ -89,7 +90,7 @@ async def stored_answers(
         return {}
     found: dict[str, Answer | IdempotencyConflict] = {}
     for receipt in await session.scalars(sa.select(WebhookReceipt).where(
-            WebhookReceipt.plugin == plugin, WebhookReceipt.key.in_(list(bodies)))):
+            WebhookReceipt.plugin == plugin, one_of(session, WebhookReceipt.key, bodies))):
         found[receipt.key] = (
             Answer(receipt.status_code, receipt.response, receipt.content_type)
             if receipt.body_sha256 == body_hash(bodies[receipt.key])

@@ -26,6 +26,7 @@ from imm_graph.security.crypto import blind_index
 from imm_graph.services import writes
 from imm_graph.services.impact import ALL_PARTS, Impact, ImpactFilter
 from imm_graph.services.impact import impact as compute_impact
+from imm_graph.sql_lists import one_of
 from imm_graph.validators import validate_nhs_number
 
 __all__ = [
@@ -98,7 +99,8 @@ async def find_participants_by_nhs_numbers(
     found: dict[str, int] = {}
     for digest, id_ in await session.execute(
         sa.select(m.Participant.nhs_number_index, m.Participant.id)
-        .where(m.Participant.nhs_number_index.in_(list(by_digest))).order_by(m.Participant.id)
+        .where(one_of(session, m.Participant.nhs_number_index, by_digest))
+        .order_by(m.Participant.id)
     ):
         found.setdefault(by_digest[digest], int(id_))
     return found
@@ -162,7 +164,7 @@ async def record_attendance(
         )
     if lines:
         known = set(await session.scalars(
-            sa.select(m.Participant.id).where(m.Participant.id.in_(lines))
+            sa.select(m.Participant.id).where(one_of(session, m.Participant.id, lines))
         ))
         missing = [pid for pid in lines if pid not in known]
         if missing:

@@ -30,6 +30,7 @@ from imm_graph.security.audit import record_many as audit_many
 from imm_graph.security.crypto import blind_index
 from imm_graph.services import inputs
 from imm_graph.services.errors import camel, from_integrity, from_pydantic
+from imm_graph.sql_lists import one_of
 
 
 @dataclass(frozen=True)
@@ -327,14 +328,15 @@ async def _check_references(
         else:
             key = sa.inspect(target).primary_key[0]
             missing = sorted(values - set(await session.scalars(
-                sa.select(key).where(key.in_(values)))), key=str) if values else []
+                sa.select(key).where(one_of(session, key, values)))), key=str) if values else []
         errors.extend(_missing(name, target, v) for v in missing)
     for name, link in spec.links.items():
         wanted = {v for d in datas for v in getattr(d, name)}
         if not wanted or link.target is None:
             continue
         key = sa.inspect(link.target).primary_key[0]
-        found = set(await session.scalars(sa.select(key).where(key.in_(wanted))))
+        found = set(await session.scalars(
+            sa.select(key).where(one_of(session, key, wanted))))
         errors.extend(_missing(name, link.target, v) for v in sorted(wanted - found, key=str))
     if errors:
         raise ValidationError(errors)
@@ -381,7 +383,8 @@ async def _check_unique_many(
         clash = next((v for i, v in enumerate(values) if v in values[:i]), None)
         if clash is None and values:
             column = getattr(spec.model, name)
-            clash = await session.scalar(sa.select(column).where(column.in_(values)).limit(1))
+            clash = await session.scalar(
+                sa.select(column).where(one_of(session, column, values)).limit(1))
         if clash is not None:
             raise ValidationError.single(
                 camel(name), "duplicate",

@@ -26,6 +26,7 @@ from imm_graph.plugin_api import (
     encode_id,
     enqueue_delivery,
     models,
+    one_of,
     score_change,
     services,
 )
@@ -208,8 +209,8 @@ async def existing_external_ids(
         return set()
     found = await session.execute(
         sa.select(Referral.platform_id, Referral.external_id)
-        .where(Referral.platform_id.in_({platform for platform, _ in pairs}),
-               Referral.external_id.in_({external for _, external in pairs})))
+        .where(one_of(session, Referral.platform_id, {platform for platform, _ in pairs}),
+               one_of(session, Referral.external_id, {external for _, external in pairs})))
     return {(int(p), str(e)) for p, e in found} & set(pairs)
 
 
