@@ -43,11 +43,14 @@ class _Statement:
 
 async def insert_rows(
     session: AsyncSession, table: sa.Table, rows: Sequence[Mapping[str, Any]],
-    *, returning_ids: bool = False,
+    *, returning_ids: bool = False, skip_conflicts_on: tuple[str, ...] = (),
 ) -> list[int]:
     """Insert ``rows`` (dicts keyed by column key, all with the first row's keys) into
     ``table``; with ``returning_ids`` the new ``id`` of each row, in the order given.
 
+    ``skip_conflicts_on`` names the columns of a unique constraint: a row whose values there
+    are already stored, or come earlier in ``rows``, is skipped instead of failing the
+    statement (``ON CONFLICT (…) DO NOTHING``); the ids returned are then the inserted rows'.
     Column defaults written in Python (values, callables) are applied as the ORM would;
     the rows are one statement, inside the session's transaction."""
     if not rows:
@@ -58,14 +61,24 @@ async def insert_rows(
             f"Unconsumed column names: {', '.join(sorted(unknown))} (table {table.name})")
     connection = await session.connection()
     dialect = connection.dialect
-    statement = _statement(table, tuple(rows[0]), dialect, returning_ids) \
+    statement = _statement(table, tuple(rows[0]), dialect, returning_ids, skip_conflicts_on) \
         if dialect.name == "postgresql" else None
     if statement is None:
+        insert: Any = sa.insert(table)
+        if skip_conflicts_on:
+            insert = _dialect_insert(dialect, table).on_conflict_do_nothing(
+                index_elements=[table.c[k] for k in skip_conflicts_on])
+            if returning_ids:
+                # One row at a time: skipped rows return nothing, so there is no order to keep.
+                ids = []
+                for row in rows:
+                    ids.extend(await session.scalars(insert.returning(table.c.id), row))
+                return sorted(int(i) for i in ids)
         if returning_ids:
             return [int(i) for i in (await session.scalars(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                insert.returning(table.c.id, sort_by_parameter_order=True),
                 list(rows))).all()]
-        await session.execute(sa.insert(table), list(rows))
+        await session.execute(insert, list(rows))
         return []
     arrays = []
     for column in statement.columns:
@@ -117,19 +130,30 @@ def _carrier(type_: sa.types.TypeEngine[Any]) -> str | None:
     return None
 
 
+def _dialect_insert(dialect: sa.Dialect, table: sa.Table) -> Any:
+    """The dialect's own INSERT, which knows ON CONFLICT (PostgreSQL's and SQLite's)."""
+    if dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise NotImplementedError(f"skip_conflicts_on is not supported on {dialect.name}")
+    return insert(table)
+
+
 def _statement(table: sa.Table, keys: tuple[str, ...], dialect: sa.Dialect,
-               returning_ids: bool) -> _Statement | None:
-    cache_key = (table, keys, dialect, returning_ids)
+               returning_ids: bool, skip_conflicts_on: tuple[str, ...]) -> _Statement | None:
+    cache_key = (table, keys, dialect, returning_ids, skip_conflicts_on)
     try:
         return _PLANS[cache_key]
     except KeyError:
         pass
-    _PLANS[cache_key] = found = _build(table, keys, dialect, returning_ids)
+    _PLANS[cache_key] = found = _build(table, keys, dialect, returning_ids, skip_conflicts_on)
     return found
 
 
 def _build(table: sa.Table, keys: tuple[str, ...], dialect: sa.Dialect,
-           returning_ids: bool) -> _Statement | None:
+           returning_ids: bool, skip_conflicts_on: tuple[str, ...]) -> _Statement | None:
     given = set(keys)
     chosen: list[tuple[sa.Column[Any], bool]] = [(table.c[k], False) for k in keys]
     for column in table.c:
@@ -167,6 +191,9 @@ def _build(table: sa.Table, keys: tuple[str, ...], dialect: sa.Dialect,
     sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(names)}) "
            f"SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) "
            f"WITH ORDINALITY AS u({aliases}, n) ORDER BY n")
+    if skip_conflicts_on:
+        targets = ", ".join(preparer.quote(table.c[k].name) for k in skip_conflicts_on)
+        sql += f" ON CONFLICT ({targets}) DO NOTHING"
     if returning_ids:
         sql += f" RETURNING {preparer.quote(table.c.id.name)}"
     return _Statement(sql=sql, columns=tuple(columns))

@@ -117,3 +117,40 @@ async def test_an_unknown_column_is_refused_by_name(db: Database) -> None:
     with pytest.raises(sa.exc.CompileError, match="colour"):
         async with db.transaction() as session:
             await insert_rows(session, m.OutboxDelivery.__table__, [row])
+
+
+async def test_rows_whose_key_is_taken_are_skipped_when_asked(db: Database) -> None:
+    def row(key: str, url: str) -> dict[str, Any]:
+        return delivery_values(plugin="bulk", url=url, payload={}, idempotency_key=key)
+
+    async with db.transaction() as session:
+        first = await insert_rows(session, m.OutboxDelivery.__table__,
+                                  [row("a", "https://partner.example/first")], returning_ids=True)
+    async with db.transaction() as session:
+        # "a" is stored already, "b" comes twice: the first "b" wins, the rest is skipped.
+        ids = await insert_rows(
+            session, m.OutboxDelivery.__table__,
+            [row("a", "https://partner.example/again"), row("b", "https://partner.example/b1"),
+             row("b", "https://partner.example/b2"), row("c", "https://partner.example/c")],
+            returning_ids=True, skip_conflicts_on=("plugin", "idempotency_key"))
+    async with db.sessions() as session:
+        stored_rows = dict((await session.execute(sa.select(
+            m.OutboxDelivery.idempotency_key, m.OutboxDelivery.url).where(
+            m.OutboxDelivery.plugin == "bulk"))).all())
+        by_id = dict((await session.execute(sa.select(
+            m.OutboxDelivery.id, m.OutboxDelivery.idempotency_key).where(
+            m.OutboxDelivery.id.in_(ids)))).all())
+    assert stored_rows == {"a": "https://partner.example/first",
+                           "b": "https://partner.example/b1", "c": "https://partner.example/c"}
+    assert sorted(by_id.values()) == ["b", "c"] and first[0] not in ids
+
+
+async def test_without_skipping_a_taken_key_fails_the_whole_burst(db: Database) -> None:
+    rows = [delivery_values(plugin="bulk", url="https://partner.example/x", payload={},
+                            idempotency_key=key) for key in ("new", "same", "same")]
+    with pytest.raises(sa.exc.IntegrityError):
+        async with db.transaction() as session:
+            await insert_rows(session, m.OutboxDelivery.__table__, rows)
+    async with db.sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(
+            m.OutboxDelivery).where(m.OutboxDelivery.plugin == "bulk")) == 0

@@ -59,7 +59,6 @@ from imm_graph.pluginhost.manager import PluginManager
 from imm_graph.pluginhost.signing import signature_headers
 from imm_graph.retry import RetryPolicy, error_text, staff_list
 from imm_graph.security.outbound import OutboundRefused, check_destination
-from imm_graph.sql_lists import one_of
 
 log = get_logger(__name__)
 
@@ -191,24 +190,12 @@ async def enqueue_delivery(
 
 
 async def enqueue_deliveries(session: AsyncSession, requests: Sequence[Mapping[str, Any]]) -> int:
-    """`enqueue_delivery` for many (each mapping holds its keyword arguments): one look-up of
-    the idempotency keys already used and one INSERT for the rest. Returns how many were
-    queued (a key used before, or twice in ``requests``, queues once)."""
+    """`enqueue_delivery` for many (each mapping holds its keyword arguments), in one INSERT
+    that skips an idempotency key this plug-in used before (or earlier in ``requests``).
+    Returns how many were queued."""
     rows = [delivery_values(**request) for request in requests]
-    taken: set[tuple[str, str]] = set()
-    for plugin in {row["plugin"] for row in rows}:
-        keys = [row["idempotency_key"] for row in rows if row["plugin"] == plugin]
-        taken.update((plugin, key) for key in await session.scalars(
-            sa.select(OutboxDelivery.idempotency_key).where(
-                OutboxDelivery.plugin == plugin,
-                one_of(session, OutboxDelivery.idempotency_key, keys))))
-    fresh = []
-    for row in rows:
-        if (row["plugin"], row["idempotency_key"]) not in taken:
-            taken.add((row["plugin"], row["idempotency_key"]))
-            fresh.append(row)
-    await insert_rows(session, OutboxDelivery.__table__, fresh)
-    return len(fresh)
+    return len(await insert_rows(session, OutboxDelivery.__table__, rows, returning_ids=True,
+                                 skip_conflicts_on=("plugin", "idempotency_key")))
 
 
 def delivery_values(

@@ -23,7 +23,7 @@ from imm_graph.ids import encode_id
 from imm_graph.reference import AttendanceStatus
 from imm_graph.security.audit import record as audit
 from imm_graph.security.crypto import blind_index
-from imm_graph.services import writes
+from imm_graph.services import known_rows, writes
 from imm_graph.services.impact import ALL_PARTS, Impact, ImpactFilter
 from imm_graph.services.impact import impact as compute_impact
 from imm_graph.sql_lists import one_of
@@ -44,6 +44,7 @@ __all__ = [
     "record_consent",
     "record_consents",
     "session_fetch",
+    "unknown_cohorts",
     "update_participant",
     "withdraw_consent",
 ]
@@ -69,6 +70,12 @@ async def create_participants(
     return await writes.create_many(
         session, "participant", [{"ref": _new_ref(), **fields} for fields in people],
         savepoint=savepoint)
+
+
+async def unknown_cohorts(session: AsyncSession, codes: Iterable[str]) -> list[str]:
+    """The codes that name no IMM clinical cohort: a look-up only for codes not found in the
+    last minute (the vocabulary changes a few times a year; a new code is accepted at once)."""
+    return await known_rows.missing(session, m.ClinicalCohort, codes)
 
 
 async def update_participant(

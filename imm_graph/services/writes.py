@@ -28,7 +28,7 @@ from imm_graph.security.audit import actor_of
 from imm_graph.security.audit import record as audit
 from imm_graph.security.audit import record_many as audit_many
 from imm_graph.security.crypto import blind_index
-from imm_graph.services import inputs
+from imm_graph.services import inputs, known_rows
 from imm_graph.services.errors import camel, from_integrity, from_pydantic
 from imm_graph.sql_lists import one_of
 
@@ -213,6 +213,7 @@ async def create_many(
             ids = await _insert_many(session, spec, rows, datas)
     except IntegrityError as exc:
         raise from_integrity(exc, spec.type_name) from None
+    known_rows.remember(session, spec.model, ids)
     await audit_many(session, action=f"{kind}.create", object_type=spec.type_name,
                      object_ids=ids)
     sink = session.info.get("event_sink")
@@ -318,26 +319,19 @@ async def _save(
 async def _check_references(
     session: AsyncSession, spec: EntitySpec, *datas: inputs.Input
 ) -> None:
-    """Every id or code the records name exists: one look-up per reference (a single record's
-    own reference through the session's identity map)."""
+    """Every id or code the records name exists: one look-up per kind of reference, for the
+    values not already known to exist (`known_rows`)."""
     errors: list[FieldError] = []
     for name, target in spec.references.items():
         values = {v for v in (getattr(d, name) for d in datas) if v is not None}
-        if len(datas) == 1:
-            missing = [v for v in values if await session.get(target, v) is None]
-        else:
-            key = sa.inspect(target).primary_key[0]
-            missing = sorted(values - set(await session.scalars(
-                sa.select(key).where(one_of(session, key, values)))), key=str) if values else []
-        errors.extend(_missing(name, target, v) for v in missing)
+        errors.extend(_missing(name, target, v)
+                      for v in await known_rows.missing(session, target, values))
     for name, link in spec.links.items():
         wanted = {v for d in datas for v in getattr(d, name)}
         if not wanted or link.target is None:
             continue
-        key = sa.inspect(link.target).primary_key[0]
-        found = set(await session.scalars(
-            sa.select(key).where(one_of(session, key, wanted))))
-        errors.extend(_missing(name, link.target, v) for v in sorted(wanted - found, key=str))
+        errors.extend(_missing(name, link.target, v)
+                      for v in await known_rows.missing(session, link.target, wanted))
     if errors:
         raise ValidationError(errors)
 

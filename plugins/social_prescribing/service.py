@@ -8,8 +8,6 @@ GraphQL), staff mutations, the attendance hook and the overdue job call these.
 from __future__ import annotations
 
 import datetime as dt
-import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,31 +64,15 @@ def _generation(born: dt.date | None, today: dt.date) -> str:
     return "young_person" if age >= 11 else "child"
 
 
-# Cohort codes known to exist, per database: IMM's cohorts change rarely, and a code not in
-# the cache is looked up again, so a new cohort is accepted at once.
-COHORT_CACHE_SECONDS = 60.0
-_known_cohorts: weakref.WeakKeyDictionary[Any, tuple[float, frozenset[str]]] = (
-    weakref.WeakKeyDictionary())
-
-
 async def check_cohorts(session: AsyncSession, data: ReferralData) -> None:
     if not data.cohorts:
         return
-    cached = _known_cohorts.get(session.bind)
-    if cached is not None and cached[0] > time.monotonic() and cached[1].issuperset(data.cohorts):
-        return
-    known = set(await session.scalars(
-        sa.select(models.ClinicalCohort.code).where(models.ClinicalCohort.code.in_(data.cohorts))
-    ))
-    if cached is None or cached[0] <= time.monotonic():
-        cached = (time.monotonic() + COHORT_CACHE_SECONDS, frozenset())
-    _known_cohorts[session.bind] = (cached[0], cached[1] | known)
+    bad = set(await services.unknown_cohorts(session, data.cohorts))
     path = "cohorts" if data.format == "native" else "ServiceRequest.reasonCode"
-    bad = [c for c in data.cohorts if c not in known]
     if bad:
         raise ValidationError([FieldError("unknown_cohort", path,
                                           f"{c!r} is not an IMM clinical cohort code")
-                               for c in bad])
+                               for c in data.cohorts if c in bad])
 
 
 def person_fields(data: ReferralData, today: dt.date) -> dict[str, Any]:
