@@ -4,7 +4,7 @@ Platforms send in bursts, and each referral about a new person writes a dozen ro
 person, their cohorts and sharing consent, the referral, its history, three events, two audit
 rows, the status update and the webhook receipt). One transaction per request makes that a
 round trip per row; here concurrent requests share one transaction (`GroupCommit`) and each
-table gets one multi-row INSERT, so a burst costs about twenty statements whatever its size.
+table gets one multi-row INSERT, so a burst costs sixteen statements whatever its size.
 Every request is still answered only after its referral is committed.
 
 The bulk path takes only the common case: a new referral (first time this platform sends its
