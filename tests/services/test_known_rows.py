@@ -19,6 +19,11 @@ from tests.plugins.social_prescribing.test_speed import statements
 AT = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 
 
+async def new_cohort(db: Database, code: str) -> None:
+    async with db.transaction() as session:
+        session.add(m.ClinicalCohort(code=code, name=code.title(), description="-"))
+
+
 def reading(table: str, seen: list[str]) -> list[str]:
     return [s for s in seen if s.lstrip().upper().startswith("SELECT") and f"FROM {table}" in s]
 
@@ -68,8 +73,7 @@ async def test_a_missing_reference_is_still_refused_by_name_and_nothing_is_writt
 async def test_cohort_codes_found_are_not_looked_up_again_but_unknown_ones_are(
     db: Database,
 ) -> None:
-    async with db.transaction() as session:
-        session.add(m.ClinicalCohort(code="test_new_cohort", name="New", description="-"))
+    await new_cohort(db, "test_new_cohort")
     async with db.sessions() as session:
         with statements(db) as seen:
             assert await api.unknown_cohorts(session, ["dementia", "neurological"]) == []
@@ -89,8 +93,7 @@ async def test_cohort_codes_found_are_not_looked_up_again_but_unknown_ones_are(
 async def test_a_cohort_deleted_after_it_was_found_is_refused_by_its_foreign_key(
     db: Database,
 ) -> None:
-    async with db.transaction() as session:
-        session.add(m.ClinicalCohort(code="short_lived", name="Short", description="-"))
+    await new_cohort(db, "short_lived")
     async with db.sessions() as session:
         assert await api.unknown_cohorts(session, ["short_lived"]) == []
     async with db.transaction() as session:
