@@ -18,7 +18,7 @@ from imm_graph.bulk_insert import insert_rows
 from imm_graph.db import Database, is_sqlite
 from imm_graph.models.events import DomainEventRecord
 from imm_graph.pluginhost.outbox import delivery_values
-from tests.plugins.social_prescribing.test_speed import statements
+from tests.statements import statements
 
 COMPARED = ("plugin", "url", "method", "content_type", "payload", "body", "headers",
             "ordering_key", "endpoint", "credentials", "secret_ref", "status", "attempts",

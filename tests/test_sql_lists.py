@@ -10,7 +10,7 @@ from imm_graph.bulk_insert import insert_rows
 from imm_graph.db import Database, is_sqlite
 from imm_graph.pluginhost.outbox import delivery_values
 from imm_graph.sql_lists import one_of
-from tests.plugins.social_prescribing.test_speed import statements
+from tests.statements import statements
 
 KEYS = ["alpha", "beta", "k" * 200]  # the column holds 200 characters
 

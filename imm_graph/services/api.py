@@ -170,10 +170,8 @@ async def record_attendance(
             "session", "not_found", f"no Session has the ID {encode_id('Session', session_id)}"
         )
     if lines:
-        known = set(await session.scalars(
-            sa.select(m.Participant.id).where(one_of(session, m.Participant.id, lines))
-        ))
-        missing = [pid for pid in lines if pid not in known]
+        absent = set(await known_rows.missing(session, m.Participant, lines))
+        missing = [pid for pid in lines if pid in absent]
         if missing:
             raise ValidationError([
                 FieldError("not_found", "register",

@@ -41,14 +41,14 @@ def remember(session: AsyncSession, model: type[Any], keys: Iterable[Any]) -> No
 
 
 def _known(session: AsyncSession, model: type[Any], values: set[Any]) -> set[Any]:
-    known = set(session.info.get(_INFO_KEY, {}).get(model, ()))
+    """Which of ``values`` need no look-up (checked value by value: a transaction that
+    remembers thousands of rows copies none of them)."""
+    remembered = session.info.get(_INFO_KEY, {}).get(model, frozenset())
     held = _vocabularies.get(session.bind, {}).get(model) if model in VOCABULARIES else None
-    if held is not None and held[0] > time.monotonic():
-        known |= held[1]
-    # Objects the session has loaded or added (the single-record path's ORM rows).
-    known.update(v for v in values - known
-                 if session.identity_map.get(identity_key(model, v)) is not None)
-    return known
+    recent = held[1] if held is not None and held[0] > time.monotonic() else frozenset()
+    identities = session.identity_map  # objects the session has loaded or added
+    return {v for v in values if v in remembered or v in recent
+            or identities.get(identity_key(model, v)) is not None}
 
 
 async def missing(session: AsyncSession, model: type[Any], values: Iterable[Any]) -> list[Any]:

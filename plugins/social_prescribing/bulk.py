@@ -32,7 +32,6 @@ from imm_graph.plugin_api import (
     Database,
     GroupCommit,
     NewEvent,
-    ValidationError,
     emit_many,
     enqueue_deliveries,
     insert_rows,
@@ -75,11 +74,11 @@ async def receive_new(session: AsyncSession, items: Sequence[Incoming]) -> list[
     Items it does not take stay `FALLBACK`."""
     outcomes: list[Answer | Any] = [FALLBACK] * len(items)
     fresh = [i for i in await _without_repeats(session, items) if items[i].bulk_ready]
-    for i in list(fresh):
-        try:
-            await service.check_cohorts(session, items[i].data)
-        except ValidationError:
-            fresh.remove(i)  # refused the per-request way, with its own error
+    # One cohort check for the batch; an item naming an unknown cohort is refused the
+    # per-request way, with its own error.
+    unknown = set(await services.unknown_cohorts(
+        session, {c for i in fresh for c in items[i].data.cohorts}))
+    fresh = [i for i in fresh if unknown.isdisjoint(items[i].data.cohorts)]
     if not fresh:
         return outcomes
     batch = [items[i] for i in fresh]

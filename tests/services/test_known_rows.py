@@ -14,7 +14,7 @@ from imm_graph.db import Database
 from imm_graph.errors import ValidationError
 from imm_graph.services import api
 from tests import people
-from tests.plugins.social_prescribing.test_speed import statements
+from tests.statements import statements
 
 AT = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 

@@ -30,7 +30,8 @@ from plugins.social_prescribing.models import (
     SocialPrescribingReferralChange,
 )
 from tests.plugins.social_prescribing.conftest import BUNDLE, NATIVE, SECRET, counts, signed
-from tests.plugins.social_prescribing.test_speed import PER_REQUEST_STATEMENTS, statements
+from tests.plugins.social_prescribing.test_speed import PER_REQUEST_STATEMENTS
+from tests.statements import statements
 
 URL = "/plugins/social_prescribing/referrals"
 OTHER_SECRET = "whsec_" + "dGhlLXBlci1yZXF1ZXN0LXBsYXRmb3JtLXNlY3JldA=="

@@ -6,9 +6,6 @@ in this process."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import orjson
@@ -20,6 +17,7 @@ from imm_graph.db import Database, utcnow
 from plugins.social_prescribing import platforms
 from plugins.social_prescribing.demo import test_nhs_number as nhs_number
 from tests.plugins.social_prescribing.conftest import BUNDLE, FHIR_SECRET, NATIVE, signed
+from tests.statements import statements
 
 URL = "/plugins/social_prescribing/referrals"
 pytestmark = pytest.mark.usefixtures("platform")
@@ -33,21 +31,6 @@ pytestmark = pytest.mark.usefixtures("platform")
 # and repeats, costs 22 (PER_REQUEST_STATEMENTS).
 NEW_REFERRAL_STATEMENTS = 16
 PER_REQUEST_STATEMENTS = 22
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE; asyncpg's is unseen
-            seen.append(statement)
-
-    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-
 
 def native(n: int) -> bytes:
     document = orjson.loads(NATIVE)
