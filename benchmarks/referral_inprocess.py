@@ -62,24 +62,29 @@ async def fresh_database(url: str) -> None:
     await db.dispose()
 
 
-def native_body(n: int) -> bytes:
+def native_body(n: int, person: int | None = None) -> bytes:
+    """Referral ``NATIVE-n`` about test person ``person`` (a serial of `test_nhs_number`; even,
+    so people are distinct; by default ``2n``)."""
     document = orjson.loads((EXAMPLES / "referral-native.json").read_bytes())
     document["referralId"] = f"NATIVE-{n}"
-    document["patient"]["nhsNumber"] = test_nhs_number(2 * n)
+    document["patient"]["nhsNumber"] = test_nhs_number(2 * n if person is None else person)
     return orjson.dumps(document)
 
 
 BUNDLE = orjson.loads((EXAMPLES / "referral-bundle.json").read_bytes())
 
 
-def fhir_body(n: int) -> bytes:
+def fhir_body(n: int, person: int | None = None) -> bytes:
+    """Bundle ``FHIR-n`` about test person ``person`` (by default ``2n + 400,000``: not the
+    native referrals' people)."""
     document = copy.deepcopy(BUNDLE)
     for entry in document["entry"]:
         resource = entry["resource"]
         if resource["resourceType"] == "ServiceRequest":
             resource["identifier"][0]["value"] = f"FHIR-{n}"
         elif resource["resourceType"] == "Patient":
-            resource["identifier"][0]["value"] = test_nhs_number(2 * n + 400_000)
+            resource["identifier"][0]["value"] = test_nhs_number(
+                2 * n + 400_000 if person is None else person)
     return orjson.dumps(document)
 
 

@@ -50,10 +50,12 @@ import sqlalchemy as sa
 from benchmarks.referral_inprocess import SECRET, fhir_body, fresh_database, native_body
 from imm_graph.db import create_engine
 from imm_graph.pluginhost.signing import signature_headers
+from plugins.social_prescribing.demo import TEST_SERIALS
 
 PATH = "/plugins/social_prescribing/referrals"
 LUA = Path(__file__).resolve().parent / "wrk" / "referrals.lua"
 CONTENT_TYPES = {"native": "application/json", "fhir": "application/fhir+json"}
+WARM = 200  # warm-up referrals per format (sent again before each row: replays after the first)
 
 
 def requests_for(fmt: str, count: int, run: str, first: int = 0
@@ -62,7 +64,7 @@ def requests_for(fmt: str, count: int, run: str, first: int = 0
     make = native_body if fmt == "native" else fhir_body
     out = []
     for i in range(first, first + count):
-        body = make(i)
+        body = make(i, person=2 * i)  # every n its own person, whatever the format
         out.append((body, {
             **signature_headers(SECRET, f"msg_{fmt}_{run}_{i}", now, body),
             "content-type": CONTENT_TYPES[fmt], "x-imm-platform": f"bench-{fmt}",
@@ -206,15 +208,22 @@ async def analyze(db: str) -> None:
 
 
 async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: int,
-                      workers: int, budget: int, first: int, server_group: int,
-                      statistics: bool = True, history: int = 0) -> Row:
+                      workers: int, budget: int, block: int, server_group: int,
+                      statistics: bool = True, history: int = 0, warm_first: int = 0) -> Row:
+    """One row: warm-up, ``history`` seconds of other referrals, then the measured run.
+    Row ``block`` (numbered across formats) takes referrals ``2·block·budget`` onwards: the
+    history's, then the run's, each a new person, so no row repeats another's people."""
+    first = (2 * block + 1) * budget
     with tempfile.TemporaryDirectory() as folder:
         warm = Path(folder) / "warm"
-        write_requests(warm, requests_for(fmt, 200, "warm", 290_000))
+        write_requests(warm, requests_for(fmt, WARM, "warm", warm_first))
         await asyncio.to_thread(run_wrk, url, warm, 1, 8)  # imports, pools, caches
+        history_started = time.time()
         if history:  # the referrals of a deployment that has been running for a while
-            write_requests(warm, requests_for(fmt, budget, f"history{first}", 500_000 + first))
+            write_requests(warm, requests_for(fmt, budget, f"history{block}", first - budget))
             await asyncio.to_thread(run_wrk, url, warm, history, connections)
+        # Counted, not assumed: refused requests would be no history at all.
+        kept, _ = await stored(db, f"bench-{fmt}", history_started)
         if statistics:
             await analyze(db)
         file = Path(folder) / "requests"
@@ -229,9 +238,10 @@ async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: in
     rate = made / seconds
     server_ms, database_ms = (1000 * (after - before) / max(made, 1)
                               for before, after in zip(cpu_before, cpu_after, strict=True))
-    note = (f"{made} stored, {queued} updates queued, CPU per referral {server_ms:.2f} ms "
-            f"server + {database_ms:.2f} ms PostgreSQL, p50 {wrk.get('p50')}, p99 "
-            f"{wrk.get('p99')}, non-2xx {wrk.get('non2xx', 0)}, socket errors {wrk['errors']}"
+    note = (f"{made} stored after {kept} of history, {queued} updates queued, CPU per "
+            f"referral {server_ms:.2f} ms server + {database_ms:.2f} ms PostgreSQL, "
+            f"p50 {wrk.get('p50')}, p99 {wrk.get('p99')}, non-2xx {wrk.get('non2xx', 0)}, "
+            f"socket errors {wrk['errors']}"
             f"{'' if made < budget else ' (ran out of requests: raise --budget)'}")
     print(f"{fmt} x{workers} workers, {connections} connections: {rate:.0f} referrals/s "
           f"({note}; {elapsed:.1f} s)", file=sys.stderr)
@@ -246,13 +256,14 @@ async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
         url = f"http://127.0.0.1:{port}"
         try:
             await wait_up(url)
-            for fmt in args.formats:
+            blocks = len(args.formats) * len(args.connections)
+            for f, fmt in enumerate(args.formats):
                 for i, connections in enumerate(args.connections):
                     if args.client == "wrk":
-                        rows.append(await measure_wrk(db, url, fmt, args.seconds, connections,
-                                                      workers, args.budget, i * args.budget,
-                                                      server.pid, not args.no_analyze,
-                                                      args.history))
+                        rows.append(await measure_wrk(
+                            db, url, fmt, args.seconds, connections, workers, args.budget,
+                            f * len(args.connections) + i, server.pid, not args.no_analyze,
+                            args.history, 2 * blocks * args.budget + f * WARM))
                         continue
                     await load_python(url, fmt, 100, connections)  # warm-up
                     rate, statuses = await load_python(url, fmt, args.count, connections)
@@ -310,6 +321,10 @@ def main() -> None:
     args.connections = [int(c) for c in str(args.connections).split(",")]
     args.workers = [int(w) for w in str(args.workers).split(",")]
     args.formats = str(args.formats).split(",")
+    people = 2 * len(args.formats) * len(args.connections) * args.budget + 2 * WARM
+    if 2 * people > TEST_SERIALS:  # people are the even serials of the 999 test range
+        parser.error(f"{people} new people needed, and the NHS test range has "
+                     f"{TEST_SERIALS // 2}: lower --budget or run fewer rows")
     if args.url:
         for fmt in args.formats:
             rate, statuses = asyncio.run(load_python(args.url, fmt, args.count,

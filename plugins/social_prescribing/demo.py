@@ -22,9 +22,18 @@ PLATFORM = "demo-link-worker-platform"
 DEMO_SECRET = "whsec_ZGVtby1wbGF0Zm9ybS1zZWNyZXQtZm9yLWlt"
 
 
+TEST_SERIALS = 1_000_000  # the 999 range: 999 000 000x to 999 999 999x
+
+
 def test_nhs_number(serial: int) -> str:
-    """A valid (Modulus 11) NHS number in the 999 test range."""
+    """A valid (Modulus 11) NHS number in the 999 test range.
+
+    A serial whose check digit would be 10 takes the next serial's number, so only even serials
+    (or only odd ones) give distinct people. Past the range's million serials there is no
+    test number: that is an error, not an eleven-digit string that every check refuses."""
     while True:
+        if not 0 <= serial < TEST_SERIALS:
+            raise ValueError(f"serial {serial}: the 999 test range has {TEST_SERIALS} numbers")
         first_nine = f"999{serial:06d}"
         total = sum(int(d) * (10 - i) for i, d in enumerate(first_nine))
         check = (11 - total % 11) % 11

@@ -89,3 +89,16 @@ async def test_the_overdue_job_runs_from_the_worker_and_health_reports(
         health = (await client.get("/health")).json()
     assert health["plugins"]["social_prescribing"] == {
         "status": "ok", "platforms": 2, "awaitingDecision": 1}
+
+
+def test_test_nhs_numbers_are_valid_distinct_for_even_serials_and_end_with_the_range() -> None:
+    from imm_graph.validators import validate_nhs_number
+
+    # Serials near the top of the range too: past it, f"999{serial:06d}" had seven digits.
+    serials = [*range(0, 2_000, 2), *range(demo.TEST_SERIALS - 2_000, demo.TEST_SERIALS - 2, 2)]
+    numbers = [demo.test_nhs_number(s) for s in serials]
+    assert all(validate_nhs_number(n) == n and len(n) == 10 for n in numbers)
+    assert len(set(numbers)) == len(numbers)  # a skipped check digit lands on an odd serial
+    assert demo.test_nhs_number(0) == demo.test_nhs_number(1)  # why callers take even serials
+    with pytest.raises(ValueError, match="999 test range"):
+        demo.test_nhs_number(demo.TEST_SERIALS)
