@@ -41,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -56,6 +57,32 @@ PATH = "/plugins/social_prescribing/referrals"
 LUA = Path(__file__).resolve().parent / "wrk" / "referrals.lua"
 CONTENT_TYPES = {"native": "application/json", "fhir": "application/fhir+json"}
 WARM = 200  # warm-up referrals per format (sent again before each row: replays after the first)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Which referrals (and so which people: referral n is about test person 2n) a row sends."""
+
+    fmt: str
+    connections: int
+    history_first: int  # the history's referrals, then the run's, ``budget`` each
+    run_first: int
+    warm_first: int  # the format's warm-up referrals, the same before each of its rows
+
+
+def blocks(formats: list[str], connections: list[int], budget: int) -> list[Block]:
+    """One block of new people per row, numbered across formats, then the warm-ups: no row
+    sends a person another row (or the other format) has sent. Raises ValueError when the NHS
+    test range (its even serials) cannot hold them all."""
+    rows = [(fmt, c) for fmt in formats for c in connections]
+    warm_base = 2 * len(rows) * budget
+    needed = 2 * (warm_base + len(formats) * WARM)
+    if needed > TEST_SERIALS:
+        raise ValueError(f"{needed // 2} new people needed, and the NHS test range has "
+                         f"{TEST_SERIALS // 2}: lower --budget or run fewer rows")
+    return [Block(fmt, c, 2 * i * budget, (2 * i + 1) * budget,
+                  warm_base + formats.index(fmt) * WARM)
+            for i, (fmt, c) in enumerate(rows)]
 
 
 def requests_for(fmt: str, count: int, run: str, first: int = 0
@@ -207,23 +234,24 @@ async def analyze(db: str) -> None:
     await engine.dispose()
 
 
-async def measure_wrk(db: str, url: str, fmt: str, seconds: int, connections: int,
-                      workers: int, budget: int, block: int, server_group: int,
-                      statistics: bool = True, history: int = 0, warm_first: int = 0) -> Row:
-    """One row: warm-up, ``history`` seconds of other referrals, then the measured run.
-    Row ``block`` (numbered across formats) takes referrals ``2·block·budget`` onwards: the
-    history's, then the run's, each a new person, so no row repeats another's people."""
-    first = (2 * block + 1) * budget
+async def measure_wrk(db: str, url: str, block: Block, seconds: int, workers: int, budget: int,
+                      server_group: int, statistics: bool = True, history: int = 0) -> Row:
+    """One row: warm-up, ``history`` seconds of other referrals, then the measured run."""
+    fmt, connections, first = block.fmt, block.connections, block.run_first
     with tempfile.TemporaryDirectory() as folder:
         warm = Path(folder) / "warm"
-        write_requests(warm, requests_for(fmt, WARM, "warm", warm_first))
+        write_requests(warm, requests_for(fmt, WARM, "warm", block.warm_first))
         await asyncio.to_thread(run_wrk, url, warm, 1, 8)  # imports, pools, caches
         history_started = time.time()
         if history:  # the referrals of a deployment that has been running for a while
-            write_requests(warm, requests_for(fmt, budget, f"history{block}", first - budget))
+            write_requests(warm, requests_for(fmt, budget, f"history{first}",
+                                              block.history_first))
             await asyncio.to_thread(run_wrk, url, warm, history, connections)
         # Counted, not assumed: refused requests would be no history at all.
         kept, _ = await stored(db, f"bench-{fmt}", history_started)
+        if history and not kept:
+            raise SystemExit(f"{fmt}: the server stored none of the history's referrals, so the "
+                             "row would measure something else (are they refused?)")
         if statistics:
             await analyze(db)
         file = Path(folder) / "requests"
@@ -256,21 +284,19 @@ async def measure(db: str, port: int, args: argparse.Namespace) -> list[Row]:
         url = f"http://127.0.0.1:{port}"
         try:
             await wait_up(url)
-            blocks = len(args.formats) * len(args.connections)
-            for f, fmt in enumerate(args.formats):
-                for i, connections in enumerate(args.connections):
-                    if args.client == "wrk":
-                        rows.append(await measure_wrk(
-                            db, url, fmt, args.seconds, connections, workers, args.budget,
-                            f * len(args.connections) + i, server.pid, not args.no_analyze,
-                            args.history, 2 * blocks * args.budget + f * WARM))
-                        continue
-                    await load_python(url, fmt, 100, connections)  # warm-up
-                    rate, statuses = await load_python(url, fmt, args.count, connections)
-                    rows.append((fmt, workers, connections, rate, ", ".join(
-                        f"{k}: {v}" for k, v in sorted(statuses.items()))))
-                    print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s {statuses}",
-                          file=sys.stderr)
+            for block in blocks(args.formats, args.connections, args.budget):
+                fmt, connections = block.fmt, block.connections
+                if args.client == "wrk":
+                    rows.append(await measure_wrk(
+                        db, url, block, args.seconds, workers, args.budget, server.pid,
+                        not args.no_analyze, args.history))
+                    continue
+                await load_python(url, fmt, 100, connections)  # warm-up
+                rate, statuses = await load_python(url, fmt, args.count, connections)
+                rows.append((fmt, workers, connections, rate, ", ".join(
+                    f"{k}: {v}" for k, v in sorted(statuses.items()))))
+                print(f"{fmt} x{workers} workers: {rate:.0f} referrals/s {statuses}",
+                      file=sys.stderr)
         finally:
             os.killpg(server.pid, signal.SIGTERM)  # the server this run started, only
             server.wait(30)
@@ -321,10 +347,10 @@ def main() -> None:
     args.connections = [int(c) for c in str(args.connections).split(",")]
     args.workers = [int(w) for w in str(args.workers).split(",")]
     args.formats = str(args.formats).split(",")
-    people = 2 * len(args.formats) * len(args.connections) * args.budget + 2 * WARM
-    if 2 * people > TEST_SERIALS:  # people are the even serials of the 999 test range
-        parser.error(f"{people} new people needed, and the NHS test range has "
-                     f"{TEST_SERIALS // 2}: lower --budget or run fewer rows")
+    try:
+        blocks(args.formats, args.connections, args.budget)
+    except ValueError as too_many:
+        parser.error(str(too_many))
     if args.url:
         for fmt in args.formats:
             rate, statuses = asyncio.run(load_python(args.url, fmt, args.count,
