@@ -22,6 +22,7 @@ from pathlib import Path
 SETS: dict[str, tuple[str, ...]] = {
     "scoring": ("imm_graph.scoring.*",),
     "validators": ("imm_graph.validators.*",),
+    "intake": ("plugins.social_prescribing.intake.*",),
     "signing": ("imm_graph.pluginhost.signing.*",),
     "permissions": ("imm_graph.schema.permissions.*",),
     "pagination": ("imm_graph.schema.pagination.*",),

@@ -143,7 +143,8 @@ def _person_checks(data: ReferralData, paths: Mapping[str, str], errors: _Errors
                    today: dt.date) -> None:
     """The same rules on the person for both formats, each reported at its own format's path."""
     if data.nhs_number is None:
-        errors.add(paths["nhs_number"], "required", "the person's NHS number is required")
+        if not any(e.field == paths["nhs_number"] for e in errors.items):  # not if unreadable
+            errors.add(paths["nhs_number"], "required", "the person's NHS number is required")
     else:
         data.nhs_number = errors.check(validate_nhs_number, data.nhs_number,
                                        path=paths["nhs_number"])
@@ -227,7 +228,7 @@ def parse_native(document: Any, today: dt.date) -> ReferralData:
     elif data.action == "update" and isinstance(consent, dict):
         # An update may withdraw consent: the referral is kept, no more updates go back.
         data.consent_active = consent.get("status") == "active"
-    if data.authored_on is None and data.action == "new":
+    if document.get("authoredOn") is None and data.action == "new":  # not when unreadable
         errors.add("authoredOn", "required", "authoredOn is required")
     _person_checks(data, NATIVE_PATHS, errors, today)
     errors.raise_any()
@@ -264,7 +265,7 @@ def _validated_bundle(document: dict[str, Any]) -> Bundle:
     invalid referral gets exactly the paths and codes it always got.
     """
     entries = document.get("entry")
-    if isinstance(entries, list) and entries:
+    if isinstance(entries, list):
         validated = []
         try:
             for entry in entries:

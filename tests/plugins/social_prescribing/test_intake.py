@@ -6,11 +6,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
+from collections.abc import Callable
+from unittest import mock
 
 import orjson
 import pydantic
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
 from imm_graph.errors import ValidationError
 from plugins.social_prescribing import intake
@@ -25,8 +28,11 @@ def parse(document: object, fhir: bool) -> intake.ReferralData:
 
 
 def errors_of(document: object, fhir: bool) -> set[tuple[str, str]]:
+    """The (code, path) of each broken rule; every one also says what is wrong in words."""
     with pytest.raises(ValidationError) as refused:
         parse(document, fhir)
+    assert all(isinstance(e.message, str) and len(e.message) > 10
+               for e in refused.value.errors), refused.value.errors
     return {(e.code, e.field) for e in refused.value.errors}
 
 
@@ -98,7 +104,7 @@ def test_mangled_documents_are_refused_with_field_errors_never_an_exception(fhir
 
 def _outcome(validate: object, document: object) -> tuple[str, object]:
     try:
-        return "valid", validate(document).model_dump()  # type: ignore[operator]
+        return "valid", validate(document).model_dump()
     except Exception as exc:  # the reference's exception is the answer to compare with
         if isinstance(exc, pydantic.ValidationError):
             return "ValidationError", exc.errors(include_context=False)
@@ -121,8 +127,269 @@ def test_the_quick_bundle_validation_agrees_with_the_library_on_every_mangled_bu
     assert {"valid", "ValidationError"} <= verdicts  # both sides of the line were tried
 
 
+def test_a_valid_bundle_takes_the_quick_way_once() -> None:
+    """The quick way falls back to the library's on any failure, so a broken quick way would
+    still give right answers, only slower: this is what keeps it taken (a spy, not a stub)."""
+    with mock.patch.object(Bundle, "model_validate", wraps=Bundle.model_validate) as spy:
+        intake._validated_bundle(orjson.loads(BUNDLE))
+    ((document,), _), = spy.call_args_list
+    resources = [entry["resource"] for entry in document["entry"]]
+    assert len(resources) == 6 and all(isinstance(r, FHIRAbstractModel) for r in resources)
+
+
 @pytest.mark.parametrize("resource_type", ["HumanName", "Bundle", "NoSuchThing"])
 def test_an_entry_that_is_not_an_r4_resource_is_judged_by_the_library(resource_type: str) -> None:
     bundle = orjson.loads(BUNDLE)
     bundle["entry"][3]["resource"]["resourceType"] = resource_type
     assert _outcome(intake._validated_bundle, bundle) == _outcome(Bundle.model_validate, bundle)
+
+
+# --- The contract, field by field: what each format's elements become, and each rule's code and
+# path at its edge. A referral parsed into the wrong field, or a rule off by one character, is a
+# different answer here.
+
+
+def native(**changes: object) -> dict:
+    document = orjson.loads(NATIVE)
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        target = document
+        for key in parents:
+            target = target[key]
+        if value is _DROP:
+            target.pop(last)
+        else:
+            target[last] = value
+    return document
+
+
+_DROP = object()
+
+
+def test_every_native_element_lands_in_its_own_field() -> None:
+    document = native(patient__email="albert@example.org")
+    assert parse(document, fhir=False) == intake.ReferralData(
+        external_id="EX-2025-000124", action="new", format="native",
+        snomed_code=intake.REFERRAL_CODE, authored_on=dt.date(2025, 3, 3),
+        nhs_number="9434765870", given_name="Albert", family_name="Example",
+        date_of_birth=dt.date(1947, 9, 30), gender="male", phone="01483 000000",
+        email="albert@example.org", postcode="GU21 6BS", cohorts=["older_people"],
+        reason="Isolated since retiring; keen to volunteer with children.",
+        referrer_ods_code="E85025", referrer_name="Ada Okafor, link worker",
+        consent_active=True, cancelled=False)
+
+
+def test_every_fhir_element_lands_in_its_own_field() -> None:
+    bundle = orjson.loads(BUNDLE)
+    bundle["entry"][2]["resource"]["telecom"].append({"system": "email",
+                                                       "value": "edna@example.org"})
+    assert parse(bundle, fhir=True) == intake.ReferralData(
+        external_id="EX-2025-000123", action="new", format="fhir",
+        snomed_code=intake.REFERRAL_CODE, authored_on=dt.date(2025, 3, 3),
+        nhs_number="9434765919", given_name="Edna", family_name="Example",
+        date_of_birth=dt.date(1944, 2, 11), gender="female", phone="020 7946 0000",
+        email="edna@example.org", postcode="TW3 1HN", cohorts=["older_people", "dementia"],
+        reason="Recently bereaved, lives alone, loved singing in a choir.",
+        referrer_ods_code="E85025", referrer_name="Ada Okafor",
+        consent_active=True, cancelled=False)
+
+
+@pytest.mark.parametrize(("element", "limit"), [
+    ("patient__phone", 40), ("patient__postcode", 10), ("reason", 2000),
+    ("referrer__odsCode", 10), ("patient__givenName", 200), ("referralId", 200),
+])
+def test_a_native_text_may_be_as_long_as_its_limit_and_not_a_character_more(
+    element: str, limit: int
+) -> None:
+    path = element.replace("__", ".")
+    long = native(**{element: "x" * (limit + 1)})
+    assert ("too_long", path) in errors_of(long, fhir=False)
+    at_limit = native(**{element: "x" * limit})
+    assert ("too_long", path) not in _errors_or_none(at_limit)
+
+
+def _errors_or_none(document: object) -> set[tuple[str, str]]:
+    try:
+        parse(document, fhir=False)
+    except ValidationError as refused:
+        return {(e.code, e.field) for e in refused.errors}
+    return set()
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"referralId": _DROP}, {("required", "referralId")}),
+    ({"referralId": "   "}, {("required", "referralId")}),
+    ({"referralId": 42}, {("code_invalid", "referralId")}),
+    ({"action": "archive"}, {("code_invalid", "action")}),
+    ({"action": "archive", "consent": _DROP},  # judged as the new referral it defaults to
+     {("code_invalid", "action"), ("consent_missing", "consent")}),
+    ({"authoredOn": _DROP}, {("required", "authoredOn")}),
+    ({"authoredOn": "3 March 2025"}, {("invalid_date", "authoredOn")}),
+    ({"patient": _DROP}, {("required", "patient"), ("required", "patient.nhsNumber")}),
+    ({"patient__nhsNumber": _DROP}, {("required", "patient.nhsNumber")}),
+    ({"patient__nhsNumber": "9434765871"}, {("nhs_number_checksum", "patient.nhsNumber")}),
+    ({"patient__nhsNumber": 9434765870}, {("code_invalid", "patient.nhsNumber")}),
+    ({"patient__birthDate": "30/09/1947"}, {("invalid_date", "patient.birthDate")}),
+    ({"patient__gender": "M"}, {("code_invalid", "patient.gender")}),
+    ({"patient__postcode": "GU21"}, {("postcode_format", "patient.postcode")}),
+    ({"referrer": "Dr Okafor"}, {("code_invalid", "referrer")}),
+    ({"referrer__odsCode": "E8"}, {("ods_code_format", "referrer.odsCode")}),
+    ({"cohorts": "older_people"}, {("code_invalid", "cohorts")}),
+    ({"cohorts": ["older_people", 7]}, {("code_invalid", "cohorts")}),
+    ({"code": "1234"}, {("code_invalid", "code")}),
+    ({"consent": _DROP}, {("consent_missing", "consent")}),
+    ({"consent__status": "withdrawn"}, {("consent_inactive", "consent.status")}),
+])
+def test_each_native_rule_has_its_code_and_path(changes: dict, expected: set) -> None:
+    assert errors_of(native(**changes), fhir=False) == expected
+
+
+def test_the_content_type_picks_the_format_whatever_its_case_and_parameters() -> None:
+    assert intake.is_fhir("Application/FHIR+json; charset=utf-8")
+    assert intake.is_fhir("  application/fhir+json")
+    assert not intake.is_fhir("application/json")
+    assert not intake.is_fhir("")
+
+
+def test_a_body_that_is_not_json_is_refused_as_such() -> None:
+    for fhir in ("application/json", "application/fhir+json"):
+        with pytest.raises(ValidationError) as refused:
+            intake.parse(b'{"referralId": ', fhir, TODAY, "IMM")
+        assert [(e.code, e.field) for e in refused.value.errors] == [("invalid_json", "")]
+
+
+def test_a_body_that_is_not_an_object_is_refused_as_such() -> None:
+    assert errors_of([1, 2], fhir=False) == {("invalid_json", "")}
+    assert errors_of([1, 2], fhir=True) == {("invalid_json", "Bundle")}
+    assert errors_of({"resourceType": "Patient"}, fhir=True) == {
+        ("not_a_message", "Bundle.resourceType")}
+    def header_not_first(bundle: dict) -> None:
+        bundle["entry"].append(bundle["entry"].pop(0))
+    assert errors_of(fhir_with(header_not_first), fhir=True) == {("not_a_message", "Bundle.type")}
+
+
+def test_native_actions_new_by_default_update_and_cancel() -> None:
+    assert parse(native(action=_DROP), fhir=False).action == "new"
+    update = parse(native(action="update", authoredOn=_DROP, consent=_DROP), fhir=False)
+    assert (update.action, update.cancelled, update.consent_active) == ("update", False, True)
+    withdrawn = parse(native(action="update", consent__status="withdrawn"), fhir=False)
+    assert withdrawn.consent_active is False  # an update may withdraw consent: no error
+    assert parse(native(action="update"), fhir=False).consent_active is True
+    cancel = parse(native(action="cancel", authoredOn=_DROP, consent=_DROP), fhir=False)
+    assert (cancel.action, cancel.cancelled) == ("delete", True)
+
+
+Change = Callable[[dict], None]
+
+
+def fhir_with(change: Change) -> dict:
+    bundle = orjson.loads(BUNDLE)
+    change(bundle)
+    return bundle
+
+
+def _resource(bundle: dict, kind: str) -> dict:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind)
+
+
+def _set(kind: str, key: str, value: object) -> Change:
+    def change(bundle: dict) -> None:
+        if value is _DROP:
+            _resource(bundle, kind).pop(key)
+        else:
+            _resource(bundle, kind)[key] = value
+    return change
+
+
+def _drop_entry(kind: str) -> Change:
+    def change(bundle: dict) -> None:
+        bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != kind]
+    return change
+
+
+REASON = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
+
+
+def _reason(code: str) -> Change:
+    return _set("MessageHeader", "reason", {"coding": [{"system": REASON, "code": code}]})
+
+
+def _all(*changes: Change) -> Change:
+    def change(bundle: dict) -> None:
+        for one in changes:
+            one(bundle)
+    return change
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (_set("MessageHeader", "destination", [{"endpoint": "https://elsewhere.example/fhir",
+                                              "receiver": {"identifier": {"value": "NOT-IMM"}}}]),
+     {("wrong_destination", "MessageHeader.destination")}),
+    (_set("MessageHeader", "eventCoding", {"system": intake.EVENT_SYSTEM, "code": "other"}),
+     {("code_invalid", "MessageHeader.eventCoding")}),
+    (_reason("archive"), {("code_invalid", "MessageHeader.reason")}),
+    (_set("MessageHeader", "focus", _DROP), {("required", "MessageHeader.focus")}),
+    (_set("ServiceRequest", "intent", "order"), {("code_invalid", "ServiceRequest.intent")}),
+    (_set("ServiceRequest", "status", "draft"), {("code_invalid", "ServiceRequest.status")}),
+    (_set("ServiceRequest", "identifier", _DROP),
+     {("required", "ServiceRequest.identifier")}),
+    (_set("ServiceRequest", "authoredOn", _DROP), {("required", "ServiceRequest.authoredOn")}),
+    (_set("ServiceRequest", "requester", {"reference": "urn:uuid:nobody"}),
+     {("dangling_reference", "ServiceRequest.requester")}),
+    (_set("ServiceRequest", "code", {"coding": [{"system": intake.SNOMED, "code": "1234"}]}),
+     {("code_invalid", "ServiceRequest.code")}),
+    (_set("Patient", "identifier", _DROP), {("required", "Patient.identifier")}),
+    (_set("Patient", "address", [{"postalCode": "TW3"}]),
+     {("postcode_format", "Patient.address.postalCode")}),
+    (_set("Consent", "status", "inactive"), {("consent_inactive", "Consent.status")}),
+    (_drop_entry("Consent"), {("consent_missing", "Consent")}),
+    (_set("Organization", "identifier", [{"system": intake.ODS_SYSTEM, "value": "E8"}]),
+     {("ods_code_format", "Organization.identifier")}),
+])
+def test_each_fhir_rule_has_its_code_and_path(change: Change, expected: set) -> None:
+    assert errors_of(fhir_with(change), fhir=True) == expected
+
+
+@pytest.mark.parametrize("status", ["revoked", "entered-in-error"])
+def test_a_revoked_service_request_is_a_cancellation_that_needs_no_consent(status: str) -> None:
+    cancelled = parse(fhir_with(_all(_set("ServiceRequest", "status", status),
+                                     _set("ServiceRequest", "authoredOn", _DROP),
+                                     _drop_entry("Consent"))), fhir=True)
+    assert (cancelled.action, cancelled.cancelled, cancelled.consent_active) == (
+        "new", True, True)
+
+
+def test_fhir_reason_codes_and_an_update_withdrawing_consent() -> None:
+    updated = parse(fhir_with(_all(_reason("update"), _set("Consent", "status", "inactive"))),
+                    fhir=True)
+    assert (updated.action, updated.cancelled, updated.consent_active) == (
+        "update", False, False)
+    deleted = parse(fhir_with(_all(_reason("delete"), _set("ServiceRequest", "status",
+                                                            "revoked"))), fhir=True)
+    assert (deleted.action, deleted.cancelled) == ("delete", True)
+    # A delete must say the request is revoked: an active one is refused.
+    assert errors_of(fhir_with(_reason("delete")), fhir=True) == {
+        ("code_invalid", "ServiceRequest.status")}
+
+
+def test_an_unknown_resource_type_is_named_at_its_entry() -> None:
+    bundle = fhir_with(_set("Practitioner", "resourceType", "Widget"))
+    assert errors_of(bundle, fhir=True) == {
+        ("unknown_resource_type", "Bundle.entry[3].resource.resourceType")}
+
+
+def test_the_referrer_is_the_organization_of_the_practitioner_role_that_asked() -> None:
+    """Not simply the bundle's first Organization: a link worker's role names their own."""
+    def role(bundle: dict) -> None:
+        bundle["entry"] += [
+            {"fullUrl": "urn:uuid:5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a", "resource": {
+                "resourceType": "PractitionerRole", "id": "5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a",
+                "organization": {"reference": "urn:uuid:6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b"}}},
+            {"fullUrl": "urn:uuid:6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b", "resource": {
+                "resourceType": "Organization", "id": "6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b",
+                "identifier": [{"system": intake.ODS_SYSTEM, "value": "A81001"}]}},
+        ]
+        _resource(bundle, "ServiceRequest")["requester"] = {
+            "reference": "urn:uuid:5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a"}
+    assert parse(fhir_with(role), fhir=True).referrer_ods_code == "A81001"
+    assert parse(orjson.loads(BUNDLE), fhir=True).referrer_ods_code == "E85025"
