@@ -244,6 +244,20 @@ def test_each_native_rule_has_its_code_and_path(changes: dict, expected: set) ->
     assert errors_of(native(**changes), fhir=False) == expected
 
 
+@pytest.mark.parametrize("element", [
+    "referralId", "patient__nhsNumber", "patient__givenName", "patient__familyName",
+    "patient__gender", "patient__phone", "patient__email", "patient__postcode", "reason",
+    "referrer__odsCode", "referrer__name",
+])
+def test_a_native_text_sent_as_a_number_is_refused_at_its_own_path(element: str) -> None:
+    assert errors_of(native(**{element: 5}), fhir=False) == {
+        ("code_invalid", element.replace("__", "."))}
+
+
+def test_the_native_code_may_be_left_out_and_means_social_prescribing() -> None:
+    assert parse(native(code=_DROP), fhir=False).snomed_code == intake.REFERRAL_CODE
+
+
 def test_the_content_type_picks_the_format_whatever_its_case_and_parameters() -> None:
     assert intake.is_fhir("Application/FHIR+json; charset=utf-8")
     assert intake.is_fhir("  application/fhir+json")
@@ -256,6 +270,7 @@ def test_a_body_that_is_not_json_is_refused_as_such() -> None:
         with pytest.raises(ValidationError) as refused:
             intake.parse(b'{"referralId": ', fhir, TODAY, "IMM")
         assert [(e.code, e.field) for e in refused.value.errors] == [("invalid_json", "")]
+        assert "not JSON" in refused.value.errors[0].message
 
 
 def test_a_body_that_is_not_an_object_is_refused_as_such() -> None:
@@ -266,6 +281,10 @@ def test_a_body_that_is_not_an_object_is_refused_as_such() -> None:
     def header_not_first(bundle: dict) -> None:
         bundle["entry"].append(bundle["entry"].pop(0))
     assert errors_of(fhir_with(header_not_first), fhir=True) == {("not_a_message", "Bundle.type")}
+    def header_alone(bundle: dict) -> None:
+        del bundle["entry"][1:]
+    assert errors_of(fhir_with(header_alone), fhir=True) == {
+        ("dangling_reference", "MessageHeader.focus")}
 
 
 def test_native_actions_new_by_default_update_and_cancel() -> None:
@@ -329,6 +348,12 @@ def _all(*changes: Change) -> Change:
      {("code_invalid", "MessageHeader.eventCoding")}),
     (_reason("archive"), {("code_invalid", "MessageHeader.reason")}),
     (_set("MessageHeader", "focus", _DROP), {("required", "MessageHeader.focus")}),
+    (_set("MessageHeader", "focus", [{"reference": "urn:uuid:nothing"}]),
+     {("dangling_reference", "MessageHeader.focus")}),
+    (_set("ServiceRequest", "subject", {"display": "Edna"}),  # no reference: whom?
+     {("required", "ServiceRequest.subject")}),
+    (_all(_set("ServiceRequest", "intent", "order"), _set("Patient", "gender", "woman")),
+     {("code_invalid", "ServiceRequest.intent"), ("code_invalid", "Patient.gender")}),
     (_set("ServiceRequest", "intent", "order"), {("code_invalid", "ServiceRequest.intent")}),
     (_set("ServiceRequest", "status", "draft"), {("code_invalid", "ServiceRequest.status")}),
     (_set("ServiceRequest", "identifier", _DROP),
@@ -393,3 +418,67 @@ def test_the_referrer_is_the_organization_of_the_practitioner_role_that_asked() 
             "reference": "urn:uuid:5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a"}
     assert parse(fhir_with(role), fhir=True).referrer_ods_code == "A81001"
     assert parse(orjson.loads(BUNDLE), fhir=True).referrer_ods_code == "E85025"
+
+
+def _referral(bundle: dict) -> dict:
+    return _resource(bundle, "ServiceRequest")
+
+
+def test_a_fhir_message_without_a_reason_is_a_new_referral() -> None:
+    assert parse(fhir_with(_set("MessageHeader", "reason", _DROP)), fhir=True).action == "new"
+
+
+def test_entries_may_be_referenced_by_type_and_id_as_well_as_by_full_url() -> None:
+    patient_id = _resource(orjson.loads(BUNDLE), "Patient")["id"]
+    bundle = fhir_with(_set("ServiceRequest", "subject", {"reference": f"Patient/{patient_id}"}))
+    assert parse(bundle, fhir=True).nhs_number == "9434765919"
+
+
+def test_an_organization_that_asked_is_the_referrer_and_names_nobody() -> None:
+    def organization_asked(bundle: dict) -> None:
+        bundle["entry"].append({
+            "fullUrl": "urn:uuid:6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b", "resource": {
+                "resourceType": "Organization", "id": "6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b",
+                "identifier": [{"system": intake.ODS_SYSTEM, "value": "A81001"}]}})
+        _referral(bundle)["requester"] = {
+            "reference": "urn:uuid:6e7f8a9b-0c1d-4e2f-9a3b-4c5d6e7f8a9b"}
+    asked = parse(fhir_with(organization_asked), fhir=True)
+    assert (asked.referrer_ods_code, asked.referrer_name) == ("A81001", None)
+
+
+def test_a_bundle_without_an_ods_code_has_no_referrer_code_and_no_error() -> None:
+    no_code = parse(fhir_with(_set("Organization", "identifier", _DROP)), fhir=True)
+    assert no_code.referrer_ods_code is None
+    no_organization = parse(fhir_with(_drop_entry("Organization")), fhir=True)
+    assert no_organization.referrer_ods_code is None
+
+
+def test_fhir_names_telecoms_notes_and_cohorts_are_read_with_care() -> None:
+    def richer(bundle: dict) -> None:
+        patient = _resource(bundle, "Patient")
+        patient["name"][0]["given"] = ["Edna", "May"]
+        patient["telecom"] = [{"system": "phone", "value": "020 7946 0000"},
+                              {"system": "phone", "value": "07700 900000"},  # the first counts
+                              {"system": "email", "value": "edna@example.org"},
+                              {"system": "email", "value": "edna@work.example"}]
+        _resource(bundle, "Practitioner")["name"] = [{"given": ["Ada"]}]
+        _referral(bundle)["note"] = [{"text": "Lives alone."}, {"text": "Loves singing."}]
+        _referral(bundle)["reasonCode"] = [{"coding": [
+            {"system": intake.SNOMED, "code": "52702003"},  # a SNOMED reason, not a cohort
+            {"system": intake.COHORT_SYSTEM, "code": "dementia"},
+            {"system": intake.COHORT_SYSTEM, "code": "dementia"}]}]
+    data = parse(fhir_with(richer), fhir=True)
+    assert (data.given_name, data.email, data.phone) == (
+        "Edna May", "edna@example.org", "020 7946 0000")
+    assert data.referrer_name == "Ada"
+    assert data.reason == "Lives alone.\nLoves singing."
+    assert data.cohorts == ["dementia"]
+
+
+def test_at_most_twenty_structure_errors_are_listed() -> None:
+    def many(bundle: dict) -> None:
+        _resource(bundle, "Patient")["telecom"] = [{"rank": "first"} for _ in range(30)]
+    with pytest.raises(ValidationError) as refused:
+        parse(fhir_with(many), fhir=True)
+    assert len(refused.value.errors) == 20
+    assert {e.code for e in refused.value.errors} == {"fhir_structure"}
