@@ -4,7 +4,8 @@ Every write checks that the ids and codes it names exist, to answer with an erro
 field instead of a foreign-key violation. Most of those look-ups answer what is already known:
 
 - within one transaction, a row it created, or already found, is still there (a referral
-  burst creates people and then their consents, which name them);
+  burst creates people and then their consents, which name them), until a rollback of the
+  transaction or of a savepoint, after which nothing is taken as known;
 - the reference vocabularies (clinical cohorts, stakeholder kinds) change a few times a year,
   so a code found in the last `VOCABULARY_SECONDS` is taken as found, per database.
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from imm_graph import models as m
@@ -33,6 +35,14 @@ _INFO_KEY = "known_rows"
 # Per database (engine) and vocabulary: (expiry on the monotonic clock, codes found).
 _vocabularies: weakref.WeakKeyDictionary[Any, dict[type[Any], tuple[float, frozenset[Any]]]] = (
     weakref.WeakKeyDictionary())
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _rolled_back: Any) -> None:
+    """A rollback (of the transaction or of a savepoint) may take rows this session
+    remembered with it: forget them all, and look up again, rather than trust a row that is
+    gone. Rollbacks are rare, so the extra look-ups are."""
+    session.info.pop(_INFO_KEY, None)
 
 
 def remember(session: AsyncSession, model: type[Any], keys: Iterable[Any]) -> None:

@@ -108,3 +108,20 @@ async def test_a_cohort_deleted_after_it_was_found_is_refused_by_its_foreign_key
     async with db.sessions() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(m.Participant)) == 0
 
+
+
+async def test_rows_created_in_a_rolled_back_savepoint_are_not_known_any_more(
+    db: Database,
+) -> None:
+    """A savepoint that rolls back takes its rows with it: a later reference to one of them in
+    the same transaction is looked up, and refused by name, not by a foreign-key error."""
+    async with db.transaction() as session:
+        attempt = await session.begin_nested()
+        (ghost,) = await api.create_participants(
+            session, [{"generation": "older_person", **people.MARGARET}])
+        await attempt.rollback()
+        with pytest.raises(ValidationError) as refused:
+            await api.record_consents(session, [
+                {"participant_id": ghost, "purpose": "referral_sharing", "given_at": AT,
+                 "given_by": "referrer_recorded"}])
+    assert [(e.code, e.field) for e in refused.value.errors] == [("not_found", "participantId")]
